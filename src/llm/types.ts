@@ -1,0 +1,111 @@
+import type { z } from 'zod';
+
+/** Providers are named in config; `kind` says which wire format and SDK speaks to them. */
+export type ProviderKind = 'openai-compatible' | 'anthropic';
+
+/** Token counts normalised across providers. `inputTokens` excludes cached and cache-write tokens. */
+export interface Usage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  /** Anthropic's one-hour cache writes, billed at their own rate. */
+  cacheWrite1hTokens: number;
+  outputTokens: number;
+}
+
+export const emptyUsage = (): Usage => ({
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWriteTokens: 0,
+  cacheWrite1hTokens: 0,
+  outputTokens: 0,
+});
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
+    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    cacheWrite1hTokens: a.cacheWrite1hTokens + b.cacheWrite1hTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+  };
+}
+
+export function promptTokens(usage: Usage): number {
+  return usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens + usage.cacheWrite1hTokens;
+}
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** One raw request to a provider, as the adapters take it. */
+export interface AdapterRequest {
+  model: string;
+  system: string;
+  messages: ChatMessage[];
+  maxOutputTokens: number;
+  /** JSON schema for structured output, sent where the provider accepts one. */
+  jsonSchema?: { name: string; schema: Record<string, unknown> };
+  signal?: AbortSignal;
+  timeoutMs: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'refusal' | 'other';
+
+/** One raw answer from a provider. */
+export interface AdapterResponse {
+  text: string;
+  usage: Usage;
+  finishReason: FinishReason;
+  /** The model the provider says answered. */
+  model: string;
+}
+
+/** The provider boundary: one small call per wire format. Errors are ProviderError. */
+export interface ProviderAdapter {
+  readonly provider: string;
+  /** Whether the provider accepts a JSON schema (true) or only JSON mode with the schema in the prompt. */
+  readonly acceptsJsonSchema: boolean;
+  send(request: AdapterRequest): Promise<AdapterResponse>;
+}
+
+/** The configured roles a call can play; each maps to a provider and model in config. */
+export type StageRole = 'generate' | 'format' | 'validate' | 'judge';
+
+export interface ModelTarget {
+  provider: string;
+  model: string;
+}
+
+/** What a pipeline stage asks of the LLM layer. */
+export interface LlmRequest<T> {
+  /** Pipeline stage label for the ledger, e.g. `distill.generate`. */
+  stage: string;
+  /** Which configured provider and model answers; `target` overrides it (ensemble teachers). */
+  role: StageRole;
+  target?: ModelTarget;
+  /** Run the call belongs to (ledger and per-run cap). */
+  runId?: string;
+  /** Stable key of the sample or chunk this call serves, for the ledger. */
+  sampleKey?: string;
+  system: string;
+  prompt: string;
+  schema: z.ZodType<T>;
+  /** Name of the structured output, e.g. `qa_pairs`. */
+  schemaName: string;
+  maxOutputTokens?: number;
+  signal?: AbortSignal;
+}
+
+export interface LlmResult<T> {
+  value: T;
+  text: string;
+  usage: Usage;
+  costUsd: number;
+  provider: string;
+  model: string;
+  /** Attempts sent to the provider, re-asks and retries included. */
+  attempts: number;
+}
