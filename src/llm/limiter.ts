@@ -1,0 +1,192 @@
+/**
+ * One limiter per provider and model: a FIFO queue in front of an adaptive concurrency limit (AIMD:
+ * halve on 429, grow by one after a run of successes) and a requests-per-minute pace. Every attempt
+ * the engine sends passes through here, so 429s and retry-after are honoured in one place.
+ */
+import { ConfigError } from '../errors.js';
+
+export interface LimiterOptions {
+  /** Shown in stats and errors, e.g. `deepseek/deepseek-v4-flash`. */
+  name: string;
+  concurrency: number;
+  requestsPerMinute: number;
+  now?: () => number;
+}
+
+export type Outcome = { kind: 'ok' } | { kind: 'rate_limited'; retryAfterMs?: number } | { kind: 'error' };
+
+export interface Permit {
+  /** Frees the slot and reports how the request went; calls after the first are ignored. */
+  release(outcome: Outcome): void;
+}
+
+export interface LimiterStats {
+  name: string;
+  inFlight: number;
+  queued: number;
+  concurrencyLimit: number;
+  maxConcurrency: number;
+  rateLimited: number;
+  pausedUntil?: number;
+  sent: number;
+}
+
+interface Waiter {
+  resolve: (permit: Permit) => void;
+  reject: (reason: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+const defaultRetryAfterMs = 1000;
+const maxRetryAfterMs = 60_000;
+const minuteMs = 60_000;
+
+export class Limiter {
+  private readonly name: string;
+  private readonly maxConcurrency: number;
+  private readonly now: () => number;
+  private readonly queue: Waiter[] = [];
+  private limit: number;
+  private inFlight = 0;
+  private sent = 0;
+  private rateLimited = 0;
+  private successStreak = 0;
+  private pausedUntil = 0;
+  /** Bumped on every decrease, so 429s from requests sent before it do not halve the limit again. */
+  private epoch = 0;
+  /** Token bucket for the rpm pace: `burst` starts at once after idle, then an even spacing. */
+  private readonly burst: number;
+  private readonly refillPerMs: number;
+  private tokens: number;
+  private lastRefill: number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: LimiterOptions) {
+    const { name, concurrency, requestsPerMinute } = options;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new ConfigError(`Limiter ${name}: concurrency must be a whole number of at least 1 (got ${concurrency}). Fix the provider's "concurrency" in the config file.`);
+    }
+    if (!Number.isFinite(requestsPerMinute) || requestsPerMinute < 1) {
+      throw new ConfigError(`Limiter ${name}: requests_per_minute must be at least 1 (got ${requestsPerMinute}). Fix the provider's "requests_per_minute" in the config file.`);
+    }
+    this.name = name;
+    this.maxConcurrency = concurrency;
+    this.limit = concurrency;
+    this.now = options.now ?? (() => Date.now());
+    this.burst = Math.max(1, Math.floor(requestsPerMinute / 60));
+    // A full bucket plus under (rpm - burst + 1) refills keeps any 60 s window at or below rpm starts.
+    this.refillPerMs = (requestsPerMinute - this.burst + 0.5) / minuteMs;
+    this.tokens = this.burst;
+    this.lastRefill = this.now();
+  }
+
+  /** Waits for a slot under the concurrency limit and the rpm pace, first come first served. */
+  acquire(signal?: AbortSignal): Promise<Permit> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Permit>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const index = this.queue.indexOf(waiter);
+          if (index < 0) return;
+          this.queue.splice(index, 1);
+          reject(signal.reason);
+          this.pump();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.queue.push(waiter);
+      this.pump();
+    });
+  }
+
+  stats(): LimiterStats {
+    const now = this.now();
+    return {
+      name: this.name,
+      inFlight: this.inFlight,
+      queued: this.queue.length,
+      concurrencyLimit: this.limit,
+      maxConcurrency: this.maxConcurrency,
+      rateLimited: this.rateLimited,
+      ...(this.pausedUntil > now ? { pausedUntil: this.pausedUntil } : {}),
+      sent: this.sent,
+    };
+  }
+
+  /** Starts as many waiters as the limits allow, then sleeps until the next one could start. */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      // A release will call pump again, so no timer is needed while every slot is taken.
+      if (this.inFlight >= this.limit) break;
+      const now = this.now();
+      if (now < this.pausedUntil) return this.wakeIn(this.pausedUntil - now);
+      this.refill(now);
+      if (this.tokens < 1) return this.wakeIn((1 - this.tokens) / this.refillPerMs);
+      this.tokens -= 1;
+      this.start(this.queue.shift()!);
+    }
+    this.clearTimer();
+  }
+
+  private start(waiter: Waiter): void {
+    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
+    this.inFlight += 1;
+    this.sent += 1;
+    const epoch = this.epoch;
+    let released = false;
+    waiter.resolve({
+      release: (outcome) => {
+        if (released) return;
+        released = true;
+        this.finish(outcome, epoch);
+      },
+    });
+  }
+
+  private finish(outcome: Outcome, epoch: number): void {
+    this.inFlight -= 1;
+    if (outcome.kind === 'rate_limited') {
+      this.rateLimited += 1;
+      this.successStreak = 0;
+      const requested = outcome.retryAfterMs;
+      const waitMs = requested !== undefined && Number.isFinite(requested) && requested >= 0 ? requested : defaultRetryAfterMs;
+      // Only a request sent since the last decrease can halve again: one burst of 429s halves once.
+      if (epoch === this.epoch) {
+        this.limit = Math.max(1, Math.floor(this.limit / 2));
+        this.epoch += 1;
+      }
+      this.pausedUntil = Math.max(this.pausedUntil, this.now() + Math.min(waitMs, maxRetryAfterMs));
+    } else if (outcome.kind === 'ok') {
+      this.successStreak += 1;
+      if (this.successStreak >= this.limit && this.limit < this.maxConcurrency) {
+        this.limit += 1;
+        this.successStreak = 0;
+      }
+    }
+    this.pump();
+  }
+
+  private refill(now: number): void {
+    const elapsed = Math.max(0, now - this.lastRefill);
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.refillPerMs);
+    this.lastRefill = now;
+  }
+
+  private wakeIn(delayMs: number): void {
+    this.clearTimer();
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(delayMs)),
+    );
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
