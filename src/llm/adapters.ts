@@ -1,0 +1,168 @@
+/**
+ * The provider boundary. SDK-specific clients (openai-adapter.ts, anthropic-adapter.ts) make the
+ * call and describe their own failures; this file owns the policy: the missing-key check, which
+ * failure kind each answer means, retry-after, and messages that never carry a key or a raw body.
+ */
+import type { ProviderConfig } from '../config.js';
+import { ProviderError, type ProviderFailureKind } from '../errors.js';
+import { AnthropicClient } from './anthropic-adapter.js';
+import { isDeepSeek, OpenAICompatibleClient } from './openai-adapter.js';
+import type { AdapterRequest, AdapterResponse, ProviderAdapter } from './types.js';
+
+/** What an SDK client can tell about a failed call, in SDK-neutral terms. */
+export interface FailureFacts {
+  status?: number;
+  /** The provider's error type, e.g. `billing_error`, `insufficient_quota`. */
+  type?: string;
+  /** The provider's error code, e.g. `insufficient_quota`. */
+  code?: string;
+  /** The provider's own human message (never the raw body). */
+  message?: string;
+  headers?: Headers;
+  /** Set when no HTTP answer arrived. */
+  transport?: 'timeout' | 'cancelled' | 'connection';
+  /** The underlying socket error, for its code (ECONNREFUSED, ENOTFOUND). */
+  cause?: unknown;
+}
+
+/** One SDK speaking one wire format; errors it throws are read back by `describeFailure`. */
+export interface ProviderClient {
+  readonly acceptsJsonSchema: boolean;
+  call(request: AdapterRequest): Promise<AdapterResponse>;
+  /** Undefined when the error did not come from the SDK (a bug on our side: rethrown as is). */
+  describeFailure(error: unknown): FailureFacts | undefined;
+}
+
+/** Sent as the key to servers configured without one (a local Ollama or vLLM ignores it). */
+const keylessPlaceholder = 'no-key-configured';
+
+export function createAdapter(provider: ProviderConfig): ProviderAdapter {
+  return new GuardedAdapter(provider);
+}
+
+class GuardedAdapter implements ProviderAdapter {
+  readonly provider: string;
+  readonly acceptsJsonSchema: boolean;
+  private readonly client: ProviderClient | undefined;
+
+  constructor(private readonly config: ProviderConfig) {
+    this.provider = config.name;
+    // A keyless local server (requiresKey false) still gets a stand-in: both SDKs refuse to build without
+    // one and would otherwise fall back to reading the environment.
+    const apiKey = config.apiKey || (config.requiresKey === false ? keylessPlaceholder : undefined);
+    this.client = !apiKey
+      ? undefined
+      : config.kind === 'anthropic'
+        ? new AnthropicClient(config, apiKey)
+        : new OpenAICompatibleClient(config, apiKey);
+    this.acceptsJsonSchema = config.kind === 'anthropic' || !isDeepSeek(config);
+  }
+
+  async send(request: AdapterRequest): Promise<AdapterResponse> {
+    if (!this.client) {
+      throw new ProviderError(this.provider, 'auth', `${this.provider} has no API key, so nothing was sent. Set ${this.config.apiKeyEnv} in the environment or .env.`);
+    }
+    if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
+    try {
+      return await this.client.call(request);
+    } catch (error) {
+      const facts = this.client.describeFailure(error);
+      if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
+      if (!facts) throw error;
+      throw this.toError(facts, request);
+    }
+  }
+
+  private toError(facts: FailureFacts, request: AdapterRequest): ProviderError {
+    const kind = classifyFailure(facts);
+    const retryAfterMs = readRetryAfterMs(facts.headers);
+    const message = describe(this.config, kind, facts, request, retryAfterMs);
+    return new ProviderError(this.provider, kind, message, { status: facts.status, retryAfterMs });
+  }
+}
+
+export function classifyFailure(facts: FailureFacts): ProviderFailureKind {
+  if (facts.transport) return facts.transport;
+  const { status = 0 } = facts;
+  const words = `${facts.type ?? ''} ${facts.code ?? ''} ${facts.message ?? ''}`.toLowerCase();
+  const billing =
+    status === 402 ||
+    facts.type === 'billing_error' ||
+    facts.type === 'insufficient_quota' ||
+    facts.code === 'insufficient_quota' ||
+    /enforced_spend_limit_reached|spend limit|insufficient balance/.test(words);
+  if (billing) return 'billing';
+  if (status === 429) return 'rate_limited';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 404) return 'not_found';
+  if (status === 529 || status === 503 || facts.type === 'overloaded_error') return 'overloaded';
+  if (status === 408) return 'timeout';
+  if (status >= 500) return 'server';
+  return 'bad_request';
+}
+
+/** `retry-after-ms` first (OpenAI), then `retry-after` as seconds or an HTTP date. */
+export function readRetryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  const milliseconds = headers?.get('retry-after-ms');
+  if (milliseconds && Number.isFinite(Number(milliseconds)) && Number(milliseconds) >= 0) return Number(milliseconds);
+  const after = headers?.get('retry-after');
+  if (!after) return undefined;
+  if (Number.isFinite(Number(after)) && Number(after) >= 0) return Number(after) * 1000;
+  const date = Date.parse(after);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function advice(config: ProviderConfig, kind: ProviderFailureKind, retryAfterMs: number | undefined): string {
+  switch (kind) {
+    case 'billing':
+      return 'Top up the account or raise its spend limit; Distillery will not retry.';
+    case 'auth':
+      return `Check ${config.apiKeyEnv}.`;
+    case 'not_found':
+      return 'Check the model name in the stage config (check_setup lists it).';
+    case 'rate_limited': {
+      const wait = retryAfterMs === undefined ? 'back off' : `wait ${Number((retryAfterMs / 1000).toFixed(1))} s`;
+      return `Distillery will ${wait} and retry; lower providers.${config.name}.concurrency or requests_per_minute if this keeps happening.`;
+    }
+    case 'overloaded':
+      return 'The provider is busy; Distillery will back off and retry.';
+    case 'server':
+      return 'Distillery will retry; if it persists, check the provider status page.';
+    case 'timeout':
+      return `Distillery will retry; raise providers.${config.name}.timeout_ms if answers are long.`;
+    case 'connection':
+      return `Check providers.${config.name}.base_url (${config.baseUrl}) and the network; Distillery will retry.`;
+    case 'bad_request':
+      return 'The request was refused as sent, so Distillery will not retry it; check that the model supports the options used.';
+    case 'cancelled':
+      return 'Nothing was lost beyond this call.';
+  }
+}
+
+function describe(config: ProviderConfig, kind: ProviderFailureKind, facts: FailureFacts, request: AdapterRequest, retryAfterMs?: number): string {
+  const next = advice(config, kind, retryAfterMs);
+  const said = shortMessage(withSocketCode(facts.message, facts.cause), config.apiKey);
+  if (facts.status !== undefined) return `${config.name} answered ${facts.status} ${kind}: ${said || 'no message'}. ${next}`;
+  if (kind === 'cancelled') return `The ${config.name} call to ${request.model} was cancelled before it was answered. ${next}`;
+  if (kind === 'timeout') return `${config.name} did not answer a ${request.model} call within ${request.timeoutMs} ms (timeout). ${next}`;
+  return `${config.name} call to ${request.model} failed (${kind})${said ? `: ${said}` : ''}. ${next}`;
+}
+
+/** One line, at most 200 characters, with the key and anything key-shaped removed. */
+export function shortMessage(message: string | undefined, apiKey: string | undefined): string {
+  if (!message) return '';
+  let text = apiKey && apiKey.length >= 4 ? message.split(apiKey).join('[redacted]') : message;
+  text = text.replace(/\bsk-[A-Za-z0-9_*.-]{6,}/g, '[redacted]').replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
+
+/** "Connection error" plus the socket-level reason (ECONNREFUSED, ENOTFOUND) when there is one. */
+function withSocketCode(message: string | undefined, cause: unknown): string | undefined {
+  let reason: string | undefined;
+  for (let depth = 0; cause instanceof Error && depth < 4; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    reason = typeof code === 'string' ? code : cause.message;
+    cause = cause.cause;
+  }
+  return reason ? `${(message ?? 'Connection error').replace(/\.$/, '')} (${reason})` : message;
+}
