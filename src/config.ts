@@ -76,6 +76,8 @@ export interface ProviderConfig {
   /** Present only when configured; never logged or returned by a tool. */
   apiKey?: string;
   apiKeyEnv: string;
+  /** Built-in providers need a key; a custom one (a local Ollama or vLLM) only when api_key_env is set. */
+  requiresKey: boolean;
   concurrency: number;
   requestsPerMinute: number;
   timeoutMs: number;
@@ -207,6 +209,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
       baseUrl,
       apiKey: env[apiKeyEnv],
       apiKeyEnv,
+      requiresKey: !!builtIn || !!custom.api_key_env,
       concurrency: custom.concurrency ?? builtIn?.concurrency ?? 8,
       requestsPerMinute: custom.requests_per_minute ?? builtIn?.rpm ?? 600,
       timeoutMs: custom.timeout_ms ?? 120_000,

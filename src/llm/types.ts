@@ -108,4 +108,6 @@ export interface LlmResult<T> {
   model: string;
   /** Attempts sent to the provider, re-asks and retries included. */
   attempts: number;
+  /** Why earlier attempts of this call did not count (e.g. `provider_rate_limited`, `output_malformed_json`). */
+  retries: string[];
 }
