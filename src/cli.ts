@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/**
+ * The distillery command: `serve` (stdio for Claude Desktop, or --http) and run commands over the
+ * same engine and tool code, with a progress bar.
+ */
+import { parseArgs } from 'node:util';
+import { serve as serveNode } from '@hono/node-server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { createApp, version, type App } from './app.js';
+import { loadConfig } from './config.js';
+import { DistilleryError, errorMessage } from './errors.js';
+import { createHttpApp } from './http.js';
+import { createServer } from './server.js';
+import type { ToolContext, ToolDefinition } from './tools/define.js';
+import { budgetStatusTool } from './tools/budget-status.js';
+import { checkSetupTool } from './tools/check-setup.js';
+import { distillFileTool } from './tools/distill-file.js';
+import { listRunsTool, resumeRunTool } from './tools/run-tools.js';
+import { watchRun } from './cli-progress.js';
+
+const usage = `distillery ${version}: turn an LLM budget into fine-tuning datasets
+
+Usage:
+  distillery serve                      MCP over stdio (for Claude Desktop)
+  distillery serve --http [--port 8787] [--host 127.0.0.1]
+                                        MCP over Streamable HTTP at /mcp, health at /healthz
+  distillery distill --input FILE [--pairs-per-chunk N] [--chunk-tokens N] [--overlap-tokens N]
+                     [--min-score N] [--max-usd N] [--dry-run]
+  distillery resume RUN_ID [--max-usd N]  continue a paused or interrupted run
+  distillery runs [--status S]          list runs
+  distillery budget [--month YYYY-MM]   budget status
+  distillery setup                      check keys, models, prices and folders
+
+Configuration comes from environment variables and .env (see README).`;
+
+const options = {
+  http: { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  input: { type: 'string', short: 'i' },
+  'pairs-per-chunk': { type: 'string' },
+  'chunk-tokens': { type: 'string' },
+  'overlap-tokens': { type: 'string' },
+  'min-score': { type: 'string' },
+  'max-usd': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  status: { type: 'string' },
+  month: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+function number(values: Values, name: keyof Values): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const parsed = Number(raw);
+  if (!Number.isFinite(parsed)) throw new DistilleryError('input_invalid', `--${name} must be a number, not "${raw}".`);
+  return parsed;
+}
+
+async function runTool<I, O>(app: App, tool: ToolDefinition<never, never> | ToolDefinition<any, any>, input: I): Promise<{ text: string; structured: O }> {
+  const parsed = tool.input.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DistilleryError('input_invalid', `--${String(issue?.path[0] ?? '').replace(/_/g, '-')}: ${issue?.message}`);
+  }
+  const context: ToolContext = { app, roots: async () => [...app.config.roots], progress: async () => undefined };
+  return tool.handle(parsed.data as never, context) as Promise<{ text: string; structured: O }>;
+}
+
+async function serve(app: App, values: Values): Promise<void> {
+  if (!values.http) {
+    const handle = await serveStdio(() => createServer(app), { onerror: (error) => app.services.log.warn('stdio error', { error: error.message }) });
+    const stop = async () => {
+      await handle.close();
+      await app.close();
+      process.exit(0);
+    };
+    process.stdin.on('end', stop);
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return;
+  }
+  const host = values.host ?? '127.0.0.1';
+  const port = number(values, 'port') ?? 8787;
+  const { hono, close } = createHttpApp(app, { host, port });
+  const server = serveNode({ fetch: hono.fetch, hostname: host, port }, (info) => {
+    process.stderr.write(`Distillery ${version} serving MCP at http://${host.includes(':') ? `[${host}]` : host}:${info.port}/mcp (health: /healthz)\n`);
+  });
+  const stop = async () => {
+    server.close();
+    await close();
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const command = positionals[0];
+  if (values.version) return console.log(version), 0;
+  if (values.help || !command) return console.log(usage), command || values.help ? 0 : 1;
+  const config = loadConfig();
+  const app = await createApp(config);
+  switch (command) {
+    case 'serve':
+      await serve(app, values);
+      return -1; // keep running
+    case 'setup':
+      console.log((await runTool(app, checkSetupTool, {})).text);
+      break;
+    case 'budget':
+      console.log((await runTool(app, budgetStatusTool, { month: values.month })).text);
+      break;
+    case 'runs':
+      console.log((await runTool(app, listRunsTool, { status: values.status })).text);
+      break;
+    case 'distill': {
+      if (!values.input) throw new DistilleryError('input_invalid', 'distill needs --input FILE (a .txt or .md file inside DISTILLERY_ROOTS).');
+      const result = await runTool<unknown, { run_id: string | null }>(app, distillFileTool, {
+        path: values.input,
+        pairs_per_chunk: number(values, 'pairs-per-chunk'),
+        chunk_tokens: number(values, 'chunk-tokens'),
+        overlap_tokens: number(values, 'overlap-tokens'),
+        min_score: number(values, 'min-score'),
+        max_usd: number(values, 'max-usd'),
+        dry_run: values['dry-run'],
+      });
+      console.log(result.text);
+      if (result.structured.run_id) return watchRun(app, result.structured.run_id);
+      break;
+    }
+    case 'resume': {
+      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd') });
+      console.log(result.text);
+      return watchRun(app, result.structured.run_id);
+    }
+    default:
+      console.error(`Unknown command "${command}".\n\n${usage}`);
+      await app.close();
+      return 1;
+  }
+  await app.close();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error) => {
+    const known = error instanceof DistilleryError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`distillery: ${known ? (error as Error).message : `unexpected error: ${errorMessage(error)}`}\n`);
+    process.exitCode = known ? 2 : 1;
+  },
+);

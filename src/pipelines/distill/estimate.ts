@@ -1,0 +1,90 @@
+/**
+ * What a distillation will cost, before spending anything: token counts of the real chunks and
+ * prompts times the price table. Works with no API keys.
+ */
+import type { Services } from '../../services.js';
+import { costUsd } from '../../llm/prices.js';
+import { estimateTokens, promptTokenMargin } from '../../llm/tokens.js';
+import { emptyUsage } from '../../llm/types.js';
+import type { Chunk } from './chunker.js';
+
+/** Assumed sizes of what the models write, in tokens, and the share of retries and re-asks. */
+const assumed = { outputPerPair: 220, verdictOutput: 90, pairText: 260, retryShare: { expected: 0.05, high: 0.2 }, approval: 0.8 };
+
+export interface CostRange {
+  low: number;
+  expected: number;
+  high: number;
+}
+
+export interface DistillEstimate {
+  chunks: number;
+  pairs: number;
+  calls: { generate: number; validate: number; total: number };
+  tokens: { input: number; output: number };
+  costUsd: CostRange;
+  costByStageUsd: Record<'generate' | 'validate', CostRange>;
+  expectedApprovedPairs: number;
+  models: Record<'generate' | 'validate', string>;
+  basis: string;
+}
+
+export function defaultPairsPerChunk(chunkTokens: number): number {
+  return Math.max(1, Math.min(8, Math.round(chunkTokens / 250)));
+}
+
+export function estimateDistill(services: Services, chunks: Chunk[], pairsPerChunk: number | undefined): DistillEstimate {
+  const generate = services.llm.resolve('generate');
+  const validate = services.llm.resolve('validate');
+  const generateSystem = estimateTokens(services.prompts.template('distill/generate').system);
+  const validateSystem = estimateTokens(services.prompts.template('distill/validate').system);
+  const byStage = { generate: zeroRange(), validate: zeroRange() };
+  const tokens = { input: 0, output: 0 };
+  let pairs = 0;
+  let calls = 0;
+  // Priced call by call: long-context surcharges apply per request, not to a run's total.
+  const price = (stage: CostRange, target: typeof generate, system: number, input: number, output: number, times: number) => {
+    const usage = { ...emptyUsage(), inputTokens: input, outputTokens: output };
+    const cached = calls++ > 0 ? Math.min(system, input) : 0;
+    stage.low += times * costUsd(target.price, { ...usage, inputTokens: input - cached, cachedInputTokens: cached }, offPeakMoment());
+    stage.expected += times * costUsd(target.price, usage, new Date()) * (1 + assumed.retryShare.expected);
+    stage.high += times * costUsd(target.price, { ...usage, outputTokens: Math.ceil(output * 1.5) }, peakMoment(target.price)) * (1 + assumed.retryShare.high);
+    tokens.input += times * input;
+    tokens.output += times * output;
+  };
+  for (const chunk of chunks) {
+    const n = pairsPerChunk ?? defaultPairsPerChunk(chunk.tokens);
+    pairs += n;
+    const generateInput = Math.ceil((generateSystem + chunk.tokens + 40) * promptTokenMargin(generate.provider.name));
+    price(byStage.generate, generate, generateSystem, generateInput, n * assumed.outputPerPair, 1);
+    const validateInput = Math.ceil((validateSystem + chunk.tokens + assumed.pairText) * promptTokenMargin(validate.provider.name));
+    price(byStage.validate, validate, validateSystem, validateInput, assumed.verdictOutput, n);
+  }
+  const sum = (key: keyof CostRange) => byStage.generate[key] + byStage.validate[key];
+  return {
+    chunks: chunks.length,
+    pairs,
+    calls: { generate: chunks.length, validate: pairs, total: chunks.length + pairs },
+    tokens,
+    costUsd: { low: sum('low'), expected: sum('expected'), high: sum('high') },
+    costByStageUsd: byStage,
+    expectedApprovedPairs: Math.round(pairs * assumed.approval),
+    models: { generate: `${generate.provider.name}/${generate.model}`, validate: `${validate.provider.name}/${validate.model}` },
+    basis: `token counts of the document's ${chunks.length} chunks and the prompts, times the price table (${generate.price.as_of}); outputs assumed at ${assumed.outputPerPair} tokens a pair`,
+  };
+}
+
+function zeroRange(): CostRange {
+  return { low: 0, expected: 0, high: 0 };
+}
+
+/** A Saturday noon UTC: off-peak for every provider with peak hours. */
+function offPeakMoment(): Date {
+  return new Date(Date.UTC(2026, 10, 28, 12));
+}
+
+/** A weekday inside the row's first peak window, or now when the row has none. */
+function peakMoment(price: { peak?: { hours_utc: [number, number][] } }): Date {
+  const window = price.peak?.hours_utc[0];
+  return window ? new Date(Date.UTC(2026, 10, 24, window[0])) : new Date();
+}

@@ -1,0 +1,77 @@
+/**
+ * Everything before a distillation spends money: find and check the document, chunk it, estimate
+ * the cost, make sure the providers are configured and the budget covers it, then start the run.
+ */
+import { z } from 'zod';
+import { BudgetError, InputError } from '../../errors.js';
+import { readDocument, resolveDocument } from '../../files/documents.js';
+import type { RunRecord } from '../../store/catalog.js';
+import type { Services } from '../../services.js';
+import { usd } from '../../util/format.js';
+import type { RunEngine } from '../engine.js';
+import { chunkDocument, defaultChunkOptions } from './chunker.js';
+import { estimateDistill, type DistillEstimate } from './estimate.js';
+import type { DistillParams } from './pipeline.js';
+
+export const distillInput = z.object({
+  path: z.string().min(1).max(4096).describe('The document: a bare file name such as legal_guide.txt, a path relative to an allowed root, or an absolute path inside one. .txt or .md, UTF-8.'),
+  pairs_per_chunk: z.int().min(1).max(20).optional().describe('Q&A pairs to write per chunk (default: scaled to the chunk size, 1-8).'),
+  chunk_tokens: z.int().min(200).max(8000).optional().describe(`Target chunk size in tokens (default ${defaultChunkOptions.chunkTokens}).`),
+  overlap_tokens: z.int().min(0).max(1000).optional().describe(`Tokens of context repeated between neighbouring chunks (default ${defaultChunkOptions.overlapTokens}).`),
+  min_score: z.number().min(0).max(10).optional().describe('Approve a pair when the judge scores it at least this, of 10 (default 7).'),
+  max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
+  dry_run: z.boolean().optional().describe('Only estimate chunks, calls, tokens and cost; spend nothing. Works without API keys.'),
+});
+export type DistillInput = z.infer<typeof distillInput>;
+
+export interface StartOutcome {
+  run?: RunRecord;
+  dryRun: boolean;
+  document: { name: string; relative: string; bytes: number };
+  estimate: DistillEstimate;
+  availableUsd: number;
+  warnings: string[];
+}
+
+export async function startDistill(services: Services, engine: RunEngine, input: DistillInput, roots: string[]): Promise<StartOutcome> {
+  if (input.overlap_tokens !== undefined && input.overlap_tokens >= (input.chunk_tokens ?? defaultChunkOptions.chunkTokens)) {
+    throw new InputError(`overlap_tokens (${input.overlap_tokens}) must be smaller than chunk_tokens (${input.chunk_tokens ?? defaultChunkOptions.chunkTokens}).`);
+  }
+  const ref = await resolveDocument(input.path, roots);
+  const document = await readDocument(ref, { maxBytes: services.config.maxFileBytes });
+  const chunkTokens = input.chunk_tokens ?? defaultChunkOptions.chunkTokens;
+  const overlapTokens = input.overlap_tokens ?? Math.min(defaultChunkOptions.overlapTokens, Math.floor(chunkTokens / 4));
+  const chunks = [...chunkDocument(document.text, { chunkTokens, overlapTokens })];
+  const estimate = estimateDistill(services, chunks, input.pairs_per_chunk);
+  const name = ref.relative.split(/[\\/]/).pop() ?? ref.relative;
+  const availableUsd = services.guard.available();
+  const outcome: StartOutcome = { dryRun: !!input.dry_run, document: { name, relative: ref.relative, bytes: document.bytes }, estimate, availableUsd, warnings: [] };
+  if (input.dry_run) return outcome;
+
+  for (const role of ['generate', 'validate'] as const) services.llm.requireKey(services.llm.resolve(role));
+  const cap = Math.min(availableUsd, input.max_usd ?? Infinity);
+  if (estimate.costUsd.expected > cap) {
+    const scope = input.max_usd !== undefined && input.max_usd < availableUsd ? 'run' : 'month';
+    const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
+    throw new BudgetError(
+      `Budget: distilling ${name} needs about ${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}) but that is more than ${limit}. ` +
+        `Nothing was spent. Lower pairs_per_chunk, raise ${scope === 'run' ? 'max_usd' : 'DISTILLERY_BUDGET_USD'}, or distill a smaller document.`,
+      { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
+    );
+  }
+  if (estimate.costUsd.high > cap) {
+    outcome.warnings.push(`The high end of the estimate (${usd(estimate.costUsd.high)}) is above the ${usd(cap)} available: the run may pause for budget before it finishes.`);
+  }
+  const params: DistillParams = {
+    document: { ...ref, sha256: document.sha256, name },
+    pairs_per_chunk: input.pairs_per_chunk,
+    chunk_tokens: chunkTokens,
+    overlap_tokens: overlapTokens,
+    min_score: input.min_score ?? 7,
+    max_usd: input.max_usd,
+  };
+  outcome.run = await engine.start('distill', `${name} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
+  return outcome;
+}
+
+

@@ -1,0 +1,284 @@
+/**
+ * The run engine shared by every pipeline (DESIGN §5). A run is a background job whose state lives
+ * in the catalog; starting returns at once. Each LLM call goes through `RunContext.call`, which
+ * answers from the journal when it can and journals every new answer before the run advances, so
+ * a resumed run replays what was paid for and sends only what is missing.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Catalog, RunKind, RunPause, RunRecord, RunStatus } from '../store/catalog.js';
+import { BudgetError, DistilleryError, InputError, ProviderError, errorMessage } from '../errors.js';
+import { CallFailedError } from '../llm/client.js';
+import type { LlmRequest } from '../llm/types.js';
+import { stableKey } from '../util/hash.js';
+import { CallJournal } from './journal.js';
+import { Progress } from './progress.js';
+import type { Services } from '../services.js';
+
+export type CallOutcome<T> =
+  | { ok: true; value: T; costUsd: number; replayed: boolean; provider: string; model: string }
+  | { ok: false; reason: string; message: string; costUsd: number };
+
+export type CallSpec<T> = Omit<LlmRequest<T>, 'runId' | 'signal' | 'sampleKey'> & {
+  sampleKey: string;
+  /** Hash of the prompt template, so a changed prompt is a new call. */
+  promptHash: string;
+};
+
+export interface RunContext<P = Record<string, unknown>> {
+  readonly runId: string;
+  readonly params: P;
+  readonly dir: string;
+  readonly signal: AbortSignal;
+  readonly progress: Progress;
+  readonly services: Services;
+  call<T>(spec: CallSpec<T>): Promise<CallOutcome<T>>;
+  /** True once the run is pausing or cancelled: start no new work. */
+  shouldStop(): boolean;
+  /** Pauses the run when a stage's failures pass the threshold (DESIGN §5.6). */
+  checkFailures(stage: string): void;
+}
+
+/** What a pipeline returns: the metrics written to metrics.json and the headline numbers. */
+export type Pipeline = (context: RunContext<any>) => Promise<Record<string, unknown>>;
+
+/** Thrown inside a run to stop it: a pause (resumable) or a cancellation. */
+export class RunStop extends Error {
+  constructor(readonly status: 'paused' | 'cancelled', readonly pause?: RunPause) {
+    super(pause?.message ?? status);
+  }
+}
+
+const writeErrorCodes = new Set(['ENOSPC', 'EACCES', 'EROFS', 'EPERM', 'EDQUOT', 'EIO']);
+const failureThreshold = { minItems: 20, fraction: 0.3 };
+
+interface ActiveRun {
+  controller: AbortController;
+  progress: Progress;
+  done: Promise<RunRecord>;
+  stop?: RunStop;
+}
+
+export class RunEngine extends EventEmitter {
+  private readonly active = new Map<string, ActiveRun>();
+  private readonly pipelines = new Map<RunKind, Pipeline>();
+
+  constructor(private readonly services: Services) {
+    super();
+  }
+
+  register(kind: RunKind, pipeline: Pipeline): void {
+    this.pipelines.set(kind, pipeline);
+  }
+
+  runDir(runId: string): string {
+    return path.join(this.services.config.home, 'runs', runId);
+  }
+
+  /** Runs left `running` by a process that died are marked interrupted; resume_run continues them. */
+  async recoverInterrupted(): Promise<string[]> {
+    const stale = this.services.catalog.listRuns({ status: 'running' }).filter((run) => !this.active.has(run.id));
+    for (const run of stale) {
+      await this.services.catalog.patchRun(run.id, { status: 'interrupted', pause: undefined });
+    }
+    return stale.map((run) => run.id);
+  }
+
+  async start(kind: RunKind, name: string, params: Record<string, unknown>): Promise<RunRecord> {
+    const now = new Date();
+    const id = `r-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+    const run: RunRecord = { id, name, kind, status: 'running', params, createdAt: now.toISOString(), updatedAt: now.toISOString(), progress: {}, spentUsd: 0 };
+    await mkdir(this.runDir(id), { recursive: true });
+    await this.services.catalog.putRun(run);
+    this.launch(run);
+    return run;
+  }
+
+  async resume(runId: string, paramOverrides: Record<string, unknown> = {}): Promise<RunRecord> {
+    const run = this.get(runId);
+    if (this.active.has(run.id)) throw new InputError(`Run ${run.id} is already running; watch it with run_status.`, 'run_active');
+    if (run.status === 'completed') throw new InputError(`Run ${run.id} has already completed; nothing to resume.`, 'run_completed');
+    const updated = await this.services.catalog.patchRun(run.id, { status: 'running', pause: undefined, error: undefined, params: { ...run.params, ...paramOverrides } });
+    this.launch(updated);
+    return updated;
+  }
+
+  async cancel(runId: string): Promise<RunRecord> {
+    const run = this.get(runId);
+    const active = this.active.get(run.id);
+    if (active) {
+      active.stop ??= new RunStop('cancelled');
+      active.controller.abort(new RunStop('cancelled'));
+      return active.done;
+    }
+    if (run.status === 'completed' || run.status === 'cancelled') return run;
+    return this.services.catalog.patchRun(run.id, { status: 'cancelled', pause: undefined, finishedAt: new Date().toISOString() });
+  }
+
+  /** A run by id, by readable name, or the most recent one when no reference is given. */
+  get(reference?: string): RunRecord {
+    const runs = this.services.catalog.listRuns();
+    if (!reference) {
+      const latest = runs[0];
+      if (!latest) throw new InputError('There are no runs yet. Start one with distill_file (or check the cost first with dry_run: true).', 'run_not_found');
+      return latest;
+    }
+    const exact = runs.find((run) => run.id === reference) ?? runs.find((run) => run.name === reference);
+    if (exact) return exact;
+    const partial = runs.filter((run) => run.id.startsWith(reference) || run.name.toLowerCase().includes(reference.toLowerCase()));
+    if (partial.length === 1) return partial[0]!;
+    if (partial.length > 1) {
+      throw new InputError(`"${reference}" matches ${partial.length} runs: ${partial.slice(0, 5).map((run) => `${run.id} (${run.name})`).join(', ')}. Pass one of these ids.`, 'run_ambiguous');
+    }
+    throw new InputError(`No run "${reference}". list_runs shows the runs there are${runs[0] ? `; the latest is ${runs[0].id} (${runs[0].name})` : ''}.`, 'run_not_found');
+  }
+
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  liveProgress(runId: string): Progress | undefined {
+    return this.active.get(runId)?.progress;
+  }
+
+  /** Resolves when the run stops for any reason (completed, paused, cancelled, failed). */
+  async wait(runId: string): Promise<RunRecord> {
+    const active = this.active.get(runId);
+    return active ? active.done : this.get(runId);
+  }
+
+  /** Resumes runs paused for budget that the budget can now cover (after a raise or a new month). */
+  async resumeBudgetPaused(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const run of this.services.catalog.listRuns({ status: 'paused' })) {
+      if (run.pause?.reason !== 'budget' || run.pause.figures?.scope_run) continue;
+      const needed = run.pause.figures?.needed_usd ?? 0;
+      if (this.services.guard.canCover(needed)) {
+        await this.resume(run.id);
+        resumed.push(run.id);
+      }
+    }
+    return resumed;
+  }
+
+  async shutdown(): Promise<void> {
+    for (const active of this.active.values()) {
+      active.stop ??= new RunStop('paused', { reason: 'provider', message: 'Distillery was shut down while the run was going; resume_run continues it.' });
+      active.controller.abort(active.stop);
+    }
+    await Promise.allSettled([...this.active.values()].map((active) => active.done));
+  }
+
+  private launch(run: RunRecord): void {
+    const pipeline = this.pipelines.get(run.kind);
+    if (!pipeline) throw new InputError(`No pipeline is registered for ${run.kind} runs.`);
+    const controller = new AbortController();
+    const progress = new Progress(run.progress as never);
+    const entry: ActiveRun = { controller, progress, done: Promise.resolve(run) };
+    this.active.set(run.id, entry);
+    entry.done = this.execute(run, pipeline, entry).finally(() => this.active.delete(run.id));
+  }
+
+  private async execute(run: RunRecord, pipeline: Pipeline, entry: ActiveRun): Promise<RunRecord> {
+    const { catalog, ledger } = this.services;
+    const dir = this.runDir(run.id);
+    let journal: CallJournal | undefined;
+    const persist = async (patch: Partial<RunRecord> = {}) => {
+      const record = await catalog.patchRun(run.id, { progress: { ...entry.progress.snapshot(), etaSeconds: entry.progress.etaSeconds() }, spentUsd: ledger.runSpent(run.id), ...patch });
+      this.emit('progress', record);
+      return record;
+    };
+    const timer = setInterval(() => void persist().catch(() => undefined), 1000);
+    timer.unref();
+    try {
+      journal = await CallJournal.open(dir);
+      const context = this.context(run, dir, journal, entry);
+      const metrics = await pipeline(context);
+      if (entry.stop) throw entry.stop;
+      return await persist({ status: 'completed', finishedAt: new Date().toISOString(), progress: { ...entry.progress.snapshot(), metrics } });
+    } catch (error) {
+      const stop = entry.stop ?? (error instanceof RunStop ? error : undefined);
+      if (stop) return await persist({ status: stop.status, pause: stop.pause, ...(stop.status === 'cancelled' ? { finishedAt: new Date().toISOString() } : {}) });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code && writeErrorCodes.has(code)) {
+        const message = `Writing the run's files failed (${code}: ${errorMessage(error)}). Free disk space or fix the permissions of ${dir}, then resume_run.`;
+        return await persist({ status: 'paused', pause: { reason: 'write_error', message } });
+      }
+      const message = error instanceof DistilleryError ? error.message : `Unexpected error: ${errorMessage(error)}`;
+      this.services.log.error('run failed', { runId: run.id, error: errorMessage(error) });
+      return await persist({ status: 'failed', error: message, finishedAt: new Date().toISOString() });
+    } finally {
+      clearInterval(timer);
+      await journal?.close().catch(() => undefined);
+    }
+  }
+
+  private context(run: RunRecord, dir: string, journal: CallJournal, entry: ActiveRun): RunContext {
+    const { llm } = this.services;
+    const { controller, progress } = entry;
+    const runCapUsd = typeof run.params.max_usd === 'number' ? run.params.max_usd : undefined;
+    const stop = (value: RunStop): never => {
+      entry.stop ??= value;
+      throw entry.stop;
+    };
+    return {
+      runId: run.id,
+      params: run.params,
+      dir,
+      signal: controller.signal,
+      progress,
+      services: this.services,
+      shouldStop: () => entry.stop !== undefined || controller.signal.aborted,
+      checkFailures: (stage) => {
+        const { done, failed } = progress.stage(stage);
+        if (done >= failureThreshold.minItems && failed / done > failureThreshold.fraction) {
+          const reasons = Object.entries(progress.data.drops).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([reason, n]) => `${reason} ×${n}`).join(', ');
+          stop(new RunStop('paused', { reason: 'failures', message: `${failed} of ${done} ${stage} items failed (${reasons}). Check the provider and model in check_setup, then resume_run.`, figures: { failed, done } }));
+        }
+      },
+      call: async <T>(spec: CallSpec<T>): Promise<CallOutcome<T>> => {
+        const target = llm.resolve(spec.role, spec.target);
+        const key = stableKey(spec.stage, spec.sampleKey, spec.promptHash, target.provider.name, target.model);
+        const recorded = journal.get(key);
+        if (recorded) {
+          progress.cost(spec.stage, recorded.costUsd, recorded.usage, true);
+          return recorded.outcome === 'ok'
+            ? { ok: true, value: recorded.value as T, costUsd: recorded.costUsd, replayed: true, provider: recorded.provider, model: recorded.model }
+            : { ok: false, reason: recorded.reason ?? 'failed', message: recorded.message ?? 'failed', costUsd: recorded.costUsd };
+        }
+        if (entry.stop) throw entry.stop;
+        const base = { key, stage: spec.stage, sampleKey: spec.sampleKey, provider: target.provider.name, model: target.model, at: new Date().toISOString() };
+        try {
+          const result = await llm.complete(
+            { ...spec, runId: run.id, signal: controller.signal },
+            { runCapUsd, onResult: (answer) => journal.record({ ...base, outcome: 'ok', value: answer.value, usage: answer.usage, costUsd: answer.costUsd, attempts: answer.attempts }) },
+          );
+          progress.cost(spec.stage, result.costUsd, result.usage, false);
+          progress.retried(result.retries);
+          return { ok: true, value: result.value, costUsd: result.costUsd, replayed: false, provider: result.provider, model: result.model };
+        } catch (error) {
+          if (entry.stop) throw entry.stop;
+          if (error instanceof BudgetError) {
+            const scope = error.figures.scope;
+            return stop(new RunStop('paused', { reason: 'budget', message: error.message, figures: { needed_usd: error.figures.neededUsd, available_usd: error.figures.availableUsd, ...(scope === 'run' ? { scope_run: 1 } : {}) } }));
+          }
+          if (error instanceof ProviderError && error.kind === 'cancelled') return stop(new RunStop('cancelled'));
+          if (error instanceof ProviderError && error.isFatal) return stop(new RunStop('paused', { reason: 'provider', message: error.message }));
+          if (error instanceof CallFailedError || error instanceof ProviderError) {
+            const failure = error instanceof CallFailedError
+              ? { reason: error.reason, message: error.message, usage: error.usage, costUsd: error.costUsd, attempts: error.attempts }
+              : { reason: error.code, message: error.message, usage: { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: 0 }, costUsd: 0, attempts: 1 };
+            await journal.record({ ...base, outcome: 'failed', ...failure });
+            progress.cost(spec.stage, failure.costUsd, failure.usage, false);
+            return { ok: false, reason: failure.reason, message: failure.message, costUsd: failure.costUsd };
+          }
+          throw error;
+        }
+      },
+    };
+  }
+}
+
+export type { RunStatus };

@@ -1,0 +1,55 @@
+/**
+ * The call journal (calls.jsonl): every LLM call of a run, keyed by a deterministic key, written
+ * before the run advances. Resuming a run replays it, so no call is paid for twice.
+ */
+import path from 'node:path';
+import { JsonlAppender, readJsonl } from '../store/jsonl.js';
+import type { Usage } from '../llm/types.js';
+
+export interface JournalRecord {
+  key: string;
+  stage: string;
+  sampleKey: string;
+  provider: string;
+  model: string;
+  outcome: 'ok' | 'failed';
+  value?: unknown;
+  reason?: string;
+  message?: string;
+  usage: Usage;
+  costUsd: number;
+  attempts: number;
+  at: string;
+}
+
+export class CallJournal {
+  private constructor(
+    private readonly records: Map<string, JournalRecord>,
+    private readonly appender: JsonlAppender,
+  ) {}
+
+  static async open(runDir: string): Promise<CallJournal> {
+    const file = path.join(runDir, 'calls.jsonl');
+    const appender = await JsonlAppender.open(file); // repairs a line torn by a crash first
+    const records = new Map<string, JournalRecord>();
+    for await (const record of readJsonl<JournalRecord>(file)) records.set(record.key, record);
+    return new CallJournal(records, appender);
+  }
+
+  get(key: string): JournalRecord | undefined {
+    return this.records.get(key);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  async record(record: JournalRecord): Promise<void> {
+    await this.appender.append(record);
+    this.records.set(record.key, record);
+  }
+
+  close(): Promise<void> {
+    return this.appender.close();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A tool is a plain object: schemas, annotations and a handler that returns a short text for the
+ * person reading the chat plus the full structure. Registration turns thrown errors into clear,
+ * secret-free `isError` results.
+ */
+import type { McpServer, ServerContext, ToolAnnotations, CallToolResult } from '@modelcontextprotocol/server';
+import type { z } from 'zod';
+import { redactSecrets } from '../config.js';
+import { DistilleryError, errorMessage } from '../errors.js';
+import type { App } from '../app.js';
+
+export interface ToolResult<O> {
+  text: string;
+  structured: O;
+}
+
+export interface ToolContext {
+  app: App;
+  /** Absent when a command-line command runs the tool. */
+  mcp?: ServerContext;
+  /** The allowed roots for this request: DISTILLERY_ROOTS narrowed by the client's MCP roots. */
+  roots(): Promise<string[]>;
+  /** Sends a progress notification when the client asked for them (a progressToken). */
+  progress(progress: number, total: number | undefined, message: string): Promise<void>;
+}
+
+export interface ToolDefinition<I extends z.ZodObject, O extends z.ZodType> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  handle(input: z.infer<I>, context: ToolContext): Promise<ToolResult<z.infer<O>>>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous list of tools
+export type AnyTool = ToolDefinition<any, any>;
+
+export function defineTool<I extends z.ZodObject, O extends z.ZodType>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return definition;
+}
+
+export function registerTool<I extends z.ZodObject, O extends z.ZodType>(
+  server: McpServer,
+  app: App,
+  tool: ToolDefinition<I, O>,
+  roots: (ctx: ServerContext) => Promise<string[]>,
+): void {
+  server.registerTool(
+    tool.name,
+    { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output, annotations: { title: tool.title, ...tool.annotations } },
+    (async (input: z.infer<I>, mcp: ServerContext): Promise<CallToolResult> => {
+      const progressToken = mcp.mcpReq._meta?.progressToken;
+      const context: ToolContext = {
+        app,
+        mcp,
+        roots: () => roots(mcp),
+        progress: async (progress, total, message) => {
+          if (progressToken === undefined) return;
+          await mcp.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), message } }).catch(() => undefined);
+        },
+      };
+      try {
+        const result = await tool.handle(input, context);
+        return { content: [{ type: 'text', text: redactSecrets(result.text, app.config) }], structuredContent: result.structured as Record<string, unknown> };
+      } catch (error) {
+        const known = error instanceof DistilleryError;
+        if (!known) app.services.log.error('tool failed', { tool: tool.name, error: errorMessage(error) });
+        const message = known ? error.message : `${tool.name} failed unexpectedly: ${errorMessage(error)}`;
+        return { isError: true, content: [{ type: 'text', text: redactSecrets(message, app.config) }] };
+      }
+    }) as never,
+  );
+}

@@ -1,0 +1,68 @@
+/** distill_file: a document becomes a validated golden dataset, as a background run. */
+import { z } from 'zod';
+import { distillInput, startDistill } from '../pipelines/distill/start.js';
+import { count, usd } from '../util/format.js';
+import { defineTool } from './define.js';
+
+const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
+
+export const distillFileTool = defineTool({
+  name: 'distill_file',
+  title: 'Distill a document',
+  description:
+    'Turns one of the user\'s own documents (.txt or .md) into a golden Q&A dataset: the document is chunked locally (free), a cheap model writes ' +
+    'question-answer pairs per chunk, and a judge model checks each pair against its chunk. Use it when the user has domain documents; it is the ' +
+    'most cost-effective path (typically $0.01-0.05 per 100 KB of text at default models). Accepts a bare file name ("legal_guide.txt"): it is ' +
+    'looked up in the allowed folders (list_documents shows them). Call with dry_run: true first to show the estimate, then without it to start. ' +
+    'Starting returns a run_id at once; the run continues in the background: poll run_status.',
+  input: distillInput,
+  output: z.object({
+    run_id: z.string().nullable(),
+    dry_run: z.boolean(),
+    document: z.object({ name: z.string(), relative: z.string(), bytes: z.number() }),
+    estimate: z.object({
+      chunks: z.number(),
+      pairs: z.number(),
+      calls: z.object({ generate: z.number(), validate: z.number(), total: z.number() }),
+      tokens: z.object({ input: z.number(), output: z.number() }),
+      cost_usd: range,
+      cost_by_stage_usd: z.object({ generate: range, validate: range }),
+      expected_approved_pairs: z.number(),
+      models: z.object({ generate: z.string(), validate: z.string() }),
+      basis: z.string(),
+    }),
+    available_usd: z.number(),
+    warnings: z.array(z.string()),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async handle(input, { app, roots }) {
+    const outcome = await startDistill(app.services, app.engine, input, await roots());
+    const { estimate } = outcome;
+    const cost = `${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)})`;
+    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${cost}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
+    const text = outcome.run
+      ? `Started run ${outcome.run.id} (${outcome.run.name}). ${plan} It runs in the background: check it with run_status.${outcome.warnings.map((w) => ` ${w}`).join('')}`
+      : `Dry run, nothing spent. ${plan} Call distill_file again without dry_run to start.`;
+    return {
+      text,
+      structured: {
+        run_id: outcome.run?.id ?? null,
+        dry_run: outcome.dryRun,
+        document: outcome.document,
+        estimate: {
+          chunks: estimate.chunks,
+          pairs: estimate.pairs,
+          calls: estimate.calls,
+          tokens: estimate.tokens,
+          cost_usd: estimate.costUsd,
+          cost_by_stage_usd: estimate.costByStageUsd,
+          expected_approved_pairs: estimate.expectedApprovedPairs,
+          models: estimate.models,
+          basis: estimate.basis,
+        },
+        available_usd: outcome.availableUsd,
+        warnings: outcome.warnings,
+      },
+    };
+  },
+});
