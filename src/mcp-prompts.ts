@@ -1,0 +1,69 @@
+/**
+ * MCP prompts for the common flows, with completions for document names and run ids, so a client
+ * can offer "distill_document legal_guide.txt" from a menu.
+ */
+import { completable, type McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { App } from './app.js';
+import { listDocuments } from './files/documents.js';
+
+const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
+
+export function registerPrompts(server: McpServer, app: App): void {
+  const documentNames = async (prefix: string) => {
+    const { documents } = await listDocuments([...app.config.roots], { limit: 200 }).catch(() => ({ documents: [] }));
+    const lower = prefix.toLowerCase();
+    return documents.map((doc) => doc.relative).filter((name) => name.toLowerCase().includes(lower)).slice(0, 50);
+  };
+  const runIds = (prefix: string) =>
+    app.services.catalog
+      .listRuns({ limit: 100 })
+      .filter((run) => run.id.startsWith(prefix) || run.name.toLowerCase().includes(prefix.toLowerCase()))
+      .map((run) => run.id)
+      .slice(0, 50);
+
+  server.registerPrompt(
+    'plan_month',
+    {
+      title: 'Plan this month',
+      description: 'Plan how to spend this month\'s LLM budget on datasets: what is left, what each run would cost, in what order.',
+      argsSchema: z.object({ goal: z.string().optional().describe('What you want to fine-tune, e.g. "a legal assistant for NC constitutional law"') }),
+    },
+    ({ goal }) =>
+      user(
+        `Help me plan this month's dataset work with Distillery${goal ? ` for: ${goal}` : ''}. ` +
+          'First call check_setup and budget_status. Then list_documents, and for each document worth using call distill_file with dry_run: true to get its cost. ' +
+          'Propose a plan that keeps the 20% reserve untouched: which runs, in what order, the expected cost and number of approved pairs of each, and what does not fit. ' +
+          'Do not start any paid run until I confirm.',
+      ),
+  );
+
+  server.registerPrompt(
+    'distill_document',
+    {
+      title: 'Distill a document',
+      description: 'Turn one of your documents into a validated Q&A dataset, checking the cost first.',
+      argsSchema: z.object({ document: completable(z.string().describe('A .txt or .md file name, e.g. legal_guide.txt'), (value) => documentNames(value ?? '')) }),
+    },
+    ({ document }) =>
+      user(
+        `Distill ${document} with Distillery. Call distill_file with path "${document}" and dry_run: true, show me the estimate (chunks, pairs, cost range) and what is left of the budget, ` +
+          'and ask me to confirm. After I confirm, start it without dry_run, then check run_status every minute or so and tell me the approval rate and spend until it completes.',
+      ),
+  );
+
+  server.registerPrompt(
+    'review_run',
+    {
+      title: 'Review a run',
+      description: 'Go through a run\'s results: approval rate, spend, rejected samples and why.',
+      argsSchema: z.object({ run_id: completable(z.string().describe('Run id; default the latest run'), (value) => runIds(value ?? '')).optional() }),
+    },
+    ({ run_id }) =>
+      user(
+        `Review Distillery run ${run_id ?? '(the latest one)'}: call run_status${run_id ? ` with run_id "${run_id}"` : ''} for its counts, approval rate and cost, ` +
+          'then show me a few rejected samples with the judge\'s reasons (review_samples with status "rejected", if available) and the top rejection reasons. ' +
+          'Suggest what to change (min_score, pairs_per_chunk, chunk size) if the approval rate is under 75%.',
+      ),
+  );
+}
