@@ -4,8 +4,12 @@ import { listDocuments } from '../files/documents.js';
 import { usd } from '../util/format.js';
 import { defineTool } from './define.js';
 
-/** Cost per byte of a default distillation, measured from the estimator on the shipped corpus. */
-const roughUsdPerMegabyte = 0.35;
+/**
+ * Dollars per MiB of text for a default distillation: the dry-run estimates of the three sample
+ * documents at the default models and 2026-11-26 prices came to $0.67-0.78 per MiB. A rough guide
+ * only: distill_file with dry_run: true gives the real figure from the document's own chunks.
+ */
+const roughUsdPerMegabyte = 0.75;
 
 export const listDocumentsTool = defineTool({
   name: 'list_documents',
