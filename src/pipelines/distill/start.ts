@@ -3,14 +3,15 @@
  * the cost, make sure the providers are configured and the budget covers it, then start the run.
  */
 import { z } from 'zod';
-import { BudgetError, InputError } from '../../errors.js';
+import { BudgetError } from '../../errors.js';
 import { readDocument, resolveDocument } from '../../files/documents.js';
 import type { RunRecord } from '../../store/catalog.js';
 import type { Services } from '../../services.js';
 import { usd } from '../../util/format.js';
 import type { RunEngine } from '../engine.js';
 import { chunkDocument, defaultChunkOptions } from './chunker.js';
-import { estimateDistill, type DistillEstimate } from './estimate.js';
+import { estimateDistill } from './estimate.js';
+import { calibratedDistillEstimate, type CalibratedDistillEstimate } from '../../planning/calibration.js';
 import type { DistillParams } from './pipeline.js';
 
 export const distillInput = z.object({
@@ -28,21 +29,19 @@ export interface StartOutcome {
   run?: RunRecord;
   dryRun: boolean;
   document: { name: string; relative: string; bytes: number };
-  estimate: DistillEstimate;
+  /** Token counts times prices, calibrated with past distill runs of the same models when there are any. */
+  estimate: CalibratedDistillEstimate;
   availableUsd: number;
   warnings: string[];
 }
 
 export async function startDistill(services: Services, engine: RunEngine, input: DistillInput, roots: string[]): Promise<StartOutcome> {
-  if (input.overlap_tokens !== undefined && input.overlap_tokens >= (input.chunk_tokens ?? defaultChunkOptions.chunkTokens)) {
-    throw new InputError(`overlap_tokens (${input.overlap_tokens}) must be smaller than chunk_tokens (${input.chunk_tokens ?? defaultChunkOptions.chunkTokens}).`);
-  }
   const ref = await resolveDocument(input.path, roots);
   const document = await readDocument(ref, { maxBytes: services.config.maxFileBytes });
   const chunkTokens = input.chunk_tokens ?? defaultChunkOptions.chunkTokens;
   const overlapTokens = input.overlap_tokens ?? Math.min(defaultChunkOptions.overlapTokens, Math.floor(chunkTokens / 4));
   const chunks = [...chunkDocument(document.text, { chunkTokens, overlapTokens })];
-  const estimate = estimateDistill(services, chunks, input.pairs_per_chunk);
+  const estimate = await calibratedDistillEstimate(services, estimateDistill(services, chunks, input.pairs_per_chunk));
   const name = ref.relative.split(/[\\/]/).pop() ?? ref.relative;
   const availableUsd = services.guard.available();
   const outcome: StartOutcome = { dryRun: !!input.dry_run, document: { name, relative: ref.relative, bytes: document.bytes }, estimate, availableUsd, warnings: [] };
@@ -55,7 +54,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
     const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
     throw new BudgetError(
       `Budget: distilling ${name} needs about ${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}) but that is more than ${limit}. ` +
-        `Nothing was spent. Lower pairs_per_chunk, raise ${scope === 'run' ? 'max_usd' : 'DISTILLERY_BUDGET_USD'}, or distill a smaller document.`,
+        `Nothing was spent. Lower pairs_per_chunk, raise ${scope === 'run' ? 'max_usd' : 'the monthly budget (set_budget or DISTILLERY_BUDGET_USD)'}, or distill a smaller document.`,
       { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
     );
   }

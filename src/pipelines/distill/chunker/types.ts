@@ -1,0 +1,17 @@
+/** The public shapes of chunking: a chunk, its options and their defaults. */
+
+export interface Chunk {
+  index: number;
+  text: string;
+  tokens: number;
+  headings: string[];
+  /** sha256 hex of the text, first 16 characters. The text is already normalised: LF line endings, each block trimmed, blocks joined by one blank line. */
+  hash: string;
+}
+
+export interface ChunkOptions {
+  chunkTokens: number;
+  overlapTokens: number;
+}
+
+export const defaultChunkOptions: ChunkOptions = Object.freeze({ chunkTokens: 1200, overlapTokens: 100 });
