@@ -1,0 +1,107 @@
+/**
+ * What an ensemble will cost before anything is spent: token counts of the real prompts (or an
+ * assumed size for generated ones) times the price table, per teacher and for the judge. No keys needed.
+ */
+import { costUsd } from '../../llm/prices.js';
+import { estimateTokens, promptTokenMargin } from '../../llm/tokens.js';
+import { emptyUsage } from '../../llm/types.js';
+import type { ResolvedTarget } from '../../llm/client.js';
+import type { Services } from '../../services.js';
+import type { EnsemblePrompt } from './inputs.js';
+import { parseTeacher } from './teachers.js';
+
+/** Assumed sizes in tokens, and the share of retries and re-asks. */
+export const ensembleAssumptions = {
+  answerOutput: 450,
+  judgeOutputBase: 450,
+  judgeOutputPerAnswer: 45,
+  generatedPrompt: 60,
+  promptsPerBatch: 25,
+  retryShare: { expected: 0.05, high: 0.2 },
+  approval: 0.75,
+};
+
+export interface CostRange {
+  low: number;
+  expected: number;
+  high: number;
+}
+
+export interface EnsembleEstimate {
+  prompts: number;
+  teachers: string[];
+  judge: string;
+  calls: { prompts: number; answer: number; judge: number; total: number };
+  tokens: { input: number; output: number };
+  costUsd: CostRange;
+  costByStageUsd: { prompts: CostRange; answer: CostRange; judge: CostRange };
+  costPerSampleUsd: CostRange;
+  expectedApprovedSamples: number;
+  basis: string;
+}
+
+export function estimateEnsemble(services: Services, teachers: string[], prompts: EnsemblePrompt[] | { generated: number }): EnsembleEstimate {
+  const judge = services.llm.resolve('judge');
+  const teacherTargets = teachers.map((name) => services.llm.resolve('generate', parseTeacher(name)));
+  const system = (name: string) => estimateTokens(services.prompts.template(name).system);
+  const answerSystem = system('ensemble/answer');
+  const judgeSystem = system('ensemble/judge');
+  const byStage = { prompts: zero(), answer: zero(), judge: zero() };
+  const tokens = { input: 0, output: 0 };
+  const count = { prompts: 0, answer: 0, judge: 0 };
+  const price = (stage: keyof typeof byStage, target: ResolvedTarget, systemTokens: number, userTokens: number, output: number) => {
+    const input = Math.ceil((systemTokens + userTokens + 30) * promptTokenMargin(target.provider.name));
+    const usage = { ...emptyUsage(), inputTokens: input, outputTokens: output };
+    const cached = count[stage] > 0 ? Math.min(systemTokens, input) : 0;
+    byStage[stage].low += costUsd(target.price, { ...usage, inputTokens: input - cached, cachedInputTokens: cached }, offPeak());
+    byStage[stage].expected += costUsd(target.price, usage, new Date()) * (1 + ensembleAssumptions.retryShare.expected);
+    byStage[stage].high += costUsd(target.price, { ...usage, outputTokens: Math.ceil(output * 1.5) }, peak(target)) * (1 + ensembleAssumptions.retryShare.high);
+    tokens.input += input;
+    tokens.output += output;
+    count[stage]++;
+  };
+
+  const sizes = Array.isArray(prompts) ? prompts.map((p) => estimateTokens(p.instruction) + estimateTokens(p.input)) : new Array<number>(prompts.generated).fill(ensembleAssumptions.generatedPrompt);
+  if (!Array.isArray(prompts)) {
+    const generator = services.llm.resolve('generate');
+    const generateSystem = system('ensemble/prompts');
+    for (let left = prompts.generated; left > 0; left -= ensembleAssumptions.promptsPerBatch) {
+      price('prompts', generator, generateSystem, 60, Math.min(left, ensembleAssumptions.promptsPerBatch) * ensembleAssumptions.generatedPrompt);
+    }
+  }
+  const judgeOutput = ensembleAssumptions.judgeOutputBase + ensembleAssumptions.judgeOutputPerAnswer * teachers.length;
+  for (const size of sizes) {
+    for (const target of teacherTargets) price('answer', target, answerSystem, size, ensembleAssumptions.answerOutput);
+    price('judge', judge, judgeSystem, size + teachers.length * (ensembleAssumptions.answerOutput + 10), judgeOutput);
+  }
+  const sum = (key: keyof CostRange) => byStage.prompts[key] + byStage.answer[key] + byStage.judge[key];
+  const total = { low: sum('low'), expected: sum('expected'), high: sum('high') };
+  const n = Math.max(1, sizes.length);
+  return {
+    prompts: sizes.length,
+    teachers,
+    judge: `${judge.provider.name}/${judge.model}`,
+    calls: { ...count, total: count.prompts + count.answer + count.judge },
+    tokens,
+    costUsd: total,
+    costByStageUsd: byStage,
+    costPerSampleUsd: { low: total.low / n, expected: total.expected / n, high: total.high / n },
+    expectedApprovedSamples: Math.round(sizes.length * ensembleAssumptions.approval),
+    basis: `token counts of ${Array.isArray(prompts) ? `the ${sizes.length} prompts` : `${sizes.length} generated prompts of about ${ensembleAssumptions.generatedPrompt} tokens`} and the prompt templates, times the price table (${judge.price.as_of}); each teacher's answer assumed at ${ensembleAssumptions.answerOutput} tokens, the judge's verdict at ${judgeOutput}`,
+  };
+}
+
+function zero(): CostRange {
+  return { low: 0, expected: 0, high: 0 };
+}
+
+/** A Saturday noon UTC: off-peak for every provider with peak hours. */
+function offPeak(): Date {
+  return new Date(Date.UTC(2026, 10, 28, 12));
+}
+
+/** A weekday inside the row's first peak window, or now when it has none. */
+function peak(target: ResolvedTarget): Date {
+  const window = target.price.peak?.hours_utc[0];
+  return window ? new Date(Date.UTC(2026, 10, 24, window[0])) : new Date();
+}
