@@ -185,7 +185,7 @@ export class BudgetGuard {
     const held = inFlight > 0 ? `, ${usd(inFlight)} held for calls in flight` : '';
     return new BudgetError(
       `Budget: this call needs about ${usd(neededUsd)} but ${usd(availableUsd)} of the ${budget} monthly budget remains (${reserve}${held}). ` +
-        `Raise DISTILLERY_BUDGET_USD or wait for next month (starts ${this.#nextMonthStart(month)}).`,
+        `Raise the budget (set_budget, or DISTILLERY_BUDGET_USD) or wait for next month (starts ${this.#nextMonthStart(month)}).`,
       { neededUsd, availableUsd, scope: 'month' },
     );
   }

@@ -95,7 +95,7 @@ describe('BudgetGuard', () => {
     const error = refusal(() => guard.reserve(0.0042));
     expect(error.message).toBe(
       'Budget: this call needs about $0.0042 but $0.0031 of the $100.00 monthly budget remains ($20.00 reserve held back). ' +
-        'Raise DISTILLERY_BUDGET_USD or wait for next month (starts 2026-12-01).',
+        'Raise the budget (set_budget, or DISTILLERY_BUDGET_USD) or wait for next month (starts 2026-12-01).',
     );
     expect(error.figures).toEqual({ neededUsd: 0.0042, availableUsd: expect.closeTo(0.0031, 9), scope: 'month' });
   });
