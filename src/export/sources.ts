@@ -1,0 +1,121 @@
+/**
+ * A run's samples for one split, streamed from its files with human decisions folded in: a reject
+ * removes a sample, an edit changes its text, an approve adds a sample the judge turned down.
+ * By default only approved samples are exported; with min_score, every judged sample scoring at
+ * least that (decisions still win). Counts say what was removed or added and why.
+ */
+import path from 'node:path';
+import type { Services } from '../services.js';
+import type { RunRecord } from '../store/catalog.js';
+import { runFilesFor, type RunFileSet } from '../pipelines/run-files.js';
+import type { Sample } from '../pipelines/sample.js';
+import { effectiveSample, foldDecisions, groupDecisions, type Overlay } from '../review/decisions.js';
+import { readRecords } from '../review/line-reader.js';
+
+export type Split = 'train' | 'golden';
+
+export interface SourceCounts {
+  removed_by_review: number;
+  added_by_review: number;
+  edited: number;
+  below_min_score: number;
+}
+
+export interface RunSource {
+  run: RunRecord;
+  dir: string;
+  files: RunFileSet;
+  overlays: Map<string, Overlay>;
+}
+
+export function openRunSource(services: Services, run: RunRecord): RunSource {
+  const overlays = new Map<string, Overlay>();
+  for (const [id, decisions] of groupDecisions(services.catalog.decisions(run.id))) overlays.set(id, foldDecisions(decisions)!);
+  return { run, dir: path.join(services.config.home, 'runs', run.id), files: runFilesFor(run.kind), overlays };
+}
+
+/** Whether the run has samples for a split at all (an ensemble has no golden set). */
+export function hasSplit(source: RunSource, split: Split): boolean {
+  return split === 'train' ? Boolean(source.files.train ?? source.files.judged) : Boolean(source.files.golden);
+}
+
+/** A file's records; a missing file (or none named) has none. */
+export function readIfPresent<T>(file: string | undefined): AsyncGenerator<T> {
+  return file ? readRecords<T>(file) : (async function* () {})();
+}
+
+const fileOf = (source: RunSource, name: string | undefined) => (name ? path.join(source.dir, name) : undefined);
+
+async function idsOf(file: string | undefined): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for await (const sample of readIfPresent<Sample>(file)) ids.add(sample.id);
+  return ids;
+}
+
+export async function* splitSamples(source: RunSource, split: Split, counts: SourceCounts, minScore?: number): AsyncGenerator<Sample> {
+  const { files } = source;
+  const heldOut = files.goldenHeldOut ? await idsOf(fileOf(source, files.golden)) : undefined;
+  if (minScore !== undefined && files.judged) {
+    yield* scoredSamples(source, split, counts, minScore, heldOut);
+    return;
+  }
+  const splitFile = split === 'golden' ? files.golden : (files.train ?? undefined);
+  if (split === 'golden' && !splitFile) return;
+  const pendingApprovals = new Set([...source.overlays].filter(([, overlay]) => overlay.status === 'approved').map(([id]) => id));
+  if (splitFile) {
+    for await (const raw of readIfPresent<Sample>(fileOf(source, splitFile))) {
+      // A train or golden file is an approved set: a sample without a status there is approved.
+      const sample = raw.status ? raw : { ...raw, status: 'approved' as const };
+      pendingApprovals.delete(sample.id);
+      const overlay = source.overlays.get(sample.id);
+      const effective = effectiveSample(sample, overlay);
+      if (effective.status !== 'approved') {
+        if (overlay) counts.removed_by_review++;
+        continue;
+      }
+      if (minScore !== undefined && !(effective.scores?.overall >= minScore) && !overlay) {
+        counts.below_min_score++;
+        continue;
+      }
+      if (effective.original) counts.edited++;
+      yield effective;
+    }
+  }
+  // Samples the judge did not approve (or, for an ensemble, all approved ones) come from the judged file.
+  const wantsJudged = !splitFile || pendingApprovals.size > 0;
+  if (!wantsJudged || (split === 'golden' && files.goldenHeldOut)) return;
+  for await (const sample of readIfPresent<Sample>(fileOf(source, files.judged))) {
+    if (heldOut?.has(sample.id) && split === 'train') continue;
+    const overlay = source.overlays.get(sample.id);
+    if (splitFile && !pendingApprovals.has(sample.id)) continue;
+    const effective = effectiveSample(sample, overlay);
+    if (effective.status !== 'approved') {
+      if (overlay && sample.status === 'approved') counts.removed_by_review++;
+      continue;
+    }
+    if (splitFile || (overlay && sample.status !== 'approved')) counts.added_by_review++;
+    if (effective.original) counts.edited++;
+    yield effective;
+  }
+}
+
+async function* scoredSamples(source: RunSource, split: Split, counts: SourceCounts, minScore: number, heldOut: Set<string> | undefined): AsyncGenerator<Sample> {
+  if (split === 'golden' && !source.files.golden) return;
+  for await (const sample of readIfPresent<Sample>(fileOf(source, source.files.judged))) {
+    if (heldOut && heldOut.has(sample.id) !== (split === 'golden')) continue;
+    const overlay = source.overlays.get(sample.id);
+    const effective = effectiveSample(sample, overlay);
+    if (overlay) {
+      if (effective.status !== 'approved') {
+        counts.removed_by_review++;
+        continue;
+      }
+      if (sample.status !== 'approved') counts.added_by_review++;
+    } else if (!(sample.scores?.overall >= minScore) || sample.review?.by === 'filter') {
+      counts.below_min_score++;
+      continue;
+    }
+    if (effective.original) counts.edited++;
+    yield effective;
+  }
+}
