@@ -1,0 +1,118 @@
+/**
+ * Everything before a cascade spends money: resolve the domain (template or free text), build the
+ * coverage plan, estimate the cost, make sure the providers are configured and the budget covers
+ * it, then start the run.
+ */
+import { z } from 'zod';
+import { BudgetError } from '../../errors.js';
+import type { RunRecord } from '../../store/catalog.js';
+import type { Services } from '../../services.js';
+import { usd } from '../../util/format.js';
+import type { RunEngine } from '../engine.js';
+import { closestDomain, listDomains, provisionalTemplate, resolveDomain, subtopicCount, type DomainKind } from './domains.js';
+import { estimateCascade, type CascadeEstimate } from './estimate.js';
+import { coveragePlan, defaultPairsPerCall } from './plan.js';
+import type { CascadeParams } from './params.js';
+
+export const defaultGoldenFraction = 0.09;
+
+export const cascadeInput = z.object({
+  domain: z.string().max(2000).describe('A domain template name (medical, legal, finance, software_engineering, customer_support, education, general, or a user template in DISTILLERY_HOME/domains) or a short free-text description such as "veterinary dermatology", which the first call expands into a topic tree.'),
+  samples: z.int().min(1).max(200_000).describe('Raw pairs to ask of stage A (the seed: 10,000). About 75% usually end approved.'),
+  golden_fraction: z.number().min(0).max(0.5).optional().describe(`Share of approved pairs held out as the golden test set, stratified by topic and difficulty, best scores first (default ${defaultGoldenFraction}).`),
+  stage_a_only: z.boolean().optional().describe('Only generate raw pairs (stage A), the cheapest tier: no formatting, validation, train or golden files.'),
+  pairs_per_call: z.int().min(1).max(20).optional().describe(`Pairs stage A writes per call (default ${defaultPairsPerCall}); more saves input tokens.`),
+  min_score: z.number().min(0).max(10).optional().describe('Approve a pair when the judge scores it at least this, of 10 (default 7).'),
+  max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
+  dry_run: z.boolean().optional().describe('Only estimate calls, tokens and cost; spend nothing. Works without API keys.'),
+});
+export type CascadeInput = z.infer<typeof cascadeInput>;
+
+export interface CascadeDomainView {
+  input: string;
+  kind: DomainKind;
+  name: string;
+  title: string;
+  topics: number;
+  subtopics: number;
+  personas: number;
+  task_types: number;
+}
+
+export interface CascadeStartOutcome {
+  run?: RunRecord;
+  dryRun: boolean;
+  domain: CascadeDomainView;
+  plan: { calls: number; pairsPerCall: number; subtopicsCovered: number; byDifficulty: Record<string, number> };
+  estimate: CascadeEstimate;
+  availableUsd: number;
+  warnings: string[];
+}
+
+export async function startCascade(services: Services, engine: RunEngine, input: CascadeInput): Promise<CascadeStartOutcome> {
+  const domain = resolveDomain(input.domain, services.config.home);
+  const template = domain.template ?? provisionalTemplate(domain.input, services.config.home);
+  const pairsPerCall = input.pairs_per_call ?? defaultPairsPerCall;
+  const goldenFraction = input.golden_fraction ?? defaultGoldenFraction;
+  const stageAOnly = !!input.stage_a_only;
+  const plan = coveragePlan(template, input.samples, pairsPerCall);
+  const estimate = estimateCascade(services, template, plan, { stageAOnly, goldenFraction, expand: domain.kind === 'free_text' });
+  const availableUsd = services.guard.available();
+  const view: CascadeDomainView = {
+    input: domain.input,
+    kind: domain.kind,
+    name: domain.name,
+    title: domain.template?.title ?? domain.input,
+    topics: template.topics.length,
+    subtopics: subtopicCount(template),
+    personas: template.personas.length,
+    task_types: template.task_types.length,
+  };
+  const outcome: CascadeStartOutcome = {
+    dryRun: !!input.dry_run,
+    domain: view,
+    plan: { calls: plan.batches.length, pairsPerCall, subtopicsCovered: plan.subtopicsCovered, byDifficulty: plan.byDifficulty },
+    estimate,
+    availableUsd,
+    warnings: [],
+  };
+  if (domain.kind === 'free_text') {
+    const near = closestDomain(domain.input, services.config.home);
+    const templates = listDomains(services.config.home).map((entry) => entry.name).join(', ');
+    outcome.warnings.push(
+      `"${domain.input}" matches no template${near ? ` (did you mean ${near}?)` : ` (templates: ${templates})`}, so the run's first call expands it into a topic tree, kept in the run folder as domain.json; the plan above is provisional.`,
+    );
+  }
+  if (domain.kind !== 'free_text' && plan.subtopicsCovered < subtopicCount(template)) {
+    outcome.warnings.push(`${input.samples} samples cover only ${plan.subtopicsCovered} of the ${subtopicCount(template)} subtopics; ask for more samples for full coverage.`);
+  }
+  if (input.dry_run) return outcome;
+
+  const roles = stageAOnly ? (['generate'] as const) : (['generate', 'format', 'validate'] as const);
+  for (const role of roles) services.llm.requireKey(services.llm.resolve(role));
+  const cap = Math.min(availableUsd, input.max_usd ?? Infinity);
+  if (estimate.costUsd.expected > cap) {
+    const scope = input.max_usd !== undefined && input.max_usd < availableUsd ? 'run' : 'month';
+    const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
+    throw new BudgetError(
+      `Budget: a cascade of ${input.samples.toLocaleString('en-US')} ${view.name} samples needs about ${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}) but that is more than ${limit}. ` +
+        `Nothing was spent. Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}, or raise ${scope === 'run' ? 'max_usd' : 'the monthly budget (set_budget or DISTILLERY_BUDGET_USD)'}.`,
+      { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
+    );
+  }
+  if (estimate.costUsd.high > cap) {
+    outcome.warnings.push(`The high end of the estimate (${usd(estimate.costUsd.high)}) is above the ${usd(cap)} available: the run may pause for budget before it finishes.`);
+  }
+  const params: CascadeParams = {
+    domain: { input: domain.input, kind: domain.kind, name: domain.name, ...(domain.template ? { template: domain.template } : {}) },
+    samples: input.samples,
+    golden_fraction: goldenFraction,
+    stage_a_only: stageAOnly,
+    pairs_per_call: pairsPerCall,
+    min_score: input.min_score ?? 7,
+    max_usd: input.max_usd,
+  };
+  const label = domain.kind === 'free_text' && domain.input.length > 40 ? `${domain.input.slice(0, 40)}...` : domain.name;
+  outcome.run = await engine.start('cascade', `${label} x${input.samples}${stageAOnly ? ' stage A' : ''} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
+  return outcome;
+}
