@@ -9,6 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchChunking } from './chunking.js';
 import { benchDistill } from './distill.js';
+import { benchExport, benchReview } from './review-export.js';
+import { benchBareHttp, benchCascade } from './cascade.js';
 
 interface Row {
   measure: string;
@@ -25,6 +27,24 @@ async function main() {
   const distill = await benchDistill({ megabytes: 5 });
   rows.push({ measure: `distill ${distill.megabytes.toFixed(1)} MB document at zero latency (${distill.chunks} chunks, ${distill.calls} calls, ${distill.approved} approved)`, value: `${distill.seconds.toFixed(1)} s, ${distill.callsPerSecond.toFixed(0)} calls/s`, target: '-' });
   rows.push({ measure: 'distill peak RSS (5 MB document)', value: `${distill.peakRssMb.toFixed(0)} MB (baseline ${distill.baselineRssMb.toFixed(0)} MB)`, target: 'bounded' });
+  global.gc?.();
+  const floor = await benchBareHttp(30_000);
+  const cascade = await benchCascade({ samples: 10_000, latencyMs: 0 });
+  const ratio = cascade.seconds / ((floor.seconds * cascade.calls) / floor.calls);
+  rows.push({ measure: `cascade 10,000 samples at zero latency (${cascade.calls} calls, ${cascade.approved} approved, ${cascade.golden} golden)`, value: `${cascade.seconds.toFixed(1)} s; ${ratio.toFixed(2)}x the bare-HTTP floor for the same calls`, target: '<= 1.5x' });
+  rows.push({ measure: 'cascade 10,000 peak RSS', value: `${cascade.peakRssMb.toFixed(0)} MB`, target: '<= 300 MB' });
+  global.gc?.();
+  const paced = await benchCascade({ samples: 1_500, latencyMs: 200, rpm: 600 });
+  for (const [provider, rate] of Object.entries(paced.providers)) {
+    if (!rate.requests) continue;
+    rows.push({ measure: `cascade at 200 ms latency, 600 rpm limit: ${provider}`, value: `${rate.achievedRpm.toFixed(0)} rpm (${((rate.achievedRpm / 600) * 100).toFixed(0)}%), ${rate.rateLimited} 429s of ${rate.requests}`, target: '>= 95% of the limit, no 429 storm' });
+  }
+  global.gc?.();
+  const exported = await benchExport(100_000);
+  rows.push({ measure: 'export 100,000 samples (llama-factory, split all, read back and checked)', value: `${Math.round(exported.samplesPerSecond).toLocaleString('en-US')} samples/s, live heap +${exported.peakLiveHeapGrowthMb.toFixed(0)} MB`, target: '>= 50,000 samples/s, memory flat' });
+  global.gc?.();
+  const review = await benchReview(100_000);
+  rows.push({ measure: `review_samples over 100,000 samples (${review.queries} varied calls)`, value: `p50 ${review.p50Ms.toFixed(1)} ms, p95 ${review.p95Ms.toFixed(1)} ms (index built once in ${review.indexSeconds.toFixed(1)} s)`, target: 'p95 <= 50 ms' });
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const table = ['| measure | value | target |', '|---|---|---|', ...rows.map((row) => `| ${row.measure} | ${row.value} | ${row.target} |`)].join('\n');

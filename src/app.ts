@@ -3,6 +3,8 @@ import type { Config } from './config.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
 import { RunEngine } from './pipelines/engine.js';
 import { runDistill } from './pipelines/distill/pipeline.js';
+import { runCascade } from './pipelines/cascade/pipeline.js';
+import { runEnsemble } from './pipelines/ensemble/pipeline.js';
 
 export const version = '0.1.0';
 
@@ -18,6 +20,8 @@ export async function createApp(config: Readonly<Config>, options: ServiceOption
   const engine = new RunEngine(services);
   services.engine = engine;
   engine.register('distill', runDistill);
+  engine.register('cascade', runCascade);
+  engine.register('ensemble', runEnsemble);
   if (options.recover !== false) await engine.recoverInterrupted();
   return {
     config,

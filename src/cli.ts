@@ -13,9 +13,13 @@ import { createHttpApp } from './http.js';
 import { createServer } from './server.js';
 import type { ToolContext, ToolDefinition } from './tools/define.js';
 import { budgetStatusTool } from './tools/budget-status.js';
+import { planBudgetTool } from './tools/plan-budget.js';
 import { checkSetupTool } from './tools/check-setup.js';
 import { distillFileTool } from './tools/distill-file.js';
+import { startCascadeTool } from './tools/start-cascade.js';
 import { listRunsTool, resumeRunTool } from './tools/run-tools.js';
+import { exportDatasetTool } from './tools/export-dataset.js';
+import { startEnsembleTool } from './tools/start-ensemble.js';
 import { watchRun } from './cli-progress.js';
 
 const usage = `distillery ${version}: turn an LLM budget into fine-tuning datasets
@@ -26,9 +30,21 @@ Usage:
                                         MCP over Streamable HTTP at /mcp, health at /healthz
   distillery distill --input FILE [--pairs-per-chunk N] [--chunk-tokens N] [--overlap-tokens N]
                      [--min-score N] [--max-usd N] [--dry-run]
+  distillery cascade --samples N --domain D [--golden-fraction F] [--stage-a-only]
+                     [--pairs-per-call N] [--min-score N] [--max-usd N] [--dry-run]
+                                        D: medical, legal, finance, software_engineering, customer_support,
+                                        education, general, a template in DISTILLERY_HOME/domains, or free text
+  distillery ensemble --prompts FILE | --run RUN_ID | --domain D [--samples N]
+                     [--teachers provider/model,...] [--min-score N] [--min-agreement N] [--max-usd N] [--dry-run]
   distillery resume RUN_ID [--max-usd N]  continue a paused or interrupted run
+                     [--drop-teachers provider/model,...]  (an ensemble, without a failed teacher)
   distillery runs [--status S]          list runs
+  distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|llama-factory] [--split train|golden|all]
+                     [--min-score N] [--reasoning think|omit] [--system TEXT] [--style alpaca|sharegpt|openai]
+                     [--name NAME] [--path DIR]  write approved samples (default: latest run, jsonl, all)
   distillery budget [--month YYYY-MM]   budget status
+  distillery plan [--budget N] [--next-month]
+                                        a month plan: which runs, their cost range and outputs (calls no model)
   distillery setup                      check keys, models, prices and folders
 
 Configuration comes from environment variables and .env (see README).`;
@@ -44,8 +60,27 @@ const options = {
   'min-score': { type: 'string' },
   'max-usd': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  prompts: { type: 'string' },
+  run: { type: 'string' },
+  domain: { type: 'string' },
+  samples: { type: 'string' },
+  teachers: { type: 'string' },
+  'min-agreement': { type: 'string' },
+  'golden-fraction': { type: 'string' },
+  'stage-a-only': { type: 'boolean' },
+  'pairs-per-call': { type: 'string' },
+  'drop-teachers': { type: 'string' },
   status: { type: 'string' },
+  format: { type: 'string' },
+  split: { type: 'string' },
+  reasoning: { type: 'string' },
+  system: { type: 'string' },
+  style: { type: 'string' },
+  name: { type: 'string' },
+  path: { type: 'string' },
   month: { type: 'string' },
+  budget: { type: 'string' },
+  'next-month': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -58,6 +93,11 @@ function number(values: Values, name: keyof Values): number | undefined {
   const parsed = Number(raw);
   if (!Number.isFinite(parsed)) throw new DistilleryError('input_invalid', `--${name} must be a number, not "${raw}".`);
   return parsed;
+}
+
+/** A comma-separated option as a list (teachers). */
+function list(raw: string | undefined): string[] | undefined {
+  return raw === undefined ? undefined : raw.split(',').map((item) => item.trim()).filter(Boolean);
 }
 
 async function runTool<I, O>(app: App, tool: ToolDefinition<never, never> | ToolDefinition<any, any>, input: I): Promise<{ text: string; structured: O }> {
@@ -116,6 +156,9 @@ async function main(argv: string[]): Promise<number> {
     case 'budget':
       console.log((await runTool(app, budgetStatusTool, { month: values.month })).text);
       break;
+    case 'plan':
+      console.log((await runTool(app, planBudgetTool, { budget_usd: number(values, 'budget'), month: values['next-month'] ? 'next' : undefined })).text);
+      break;
     case 'runs':
       console.log((await runTool(app, listRunsTool, { status: values.status })).text);
       break;
@@ -134,8 +177,55 @@ async function main(argv: string[]): Promise<number> {
       if (result.structured.run_id) return watchRun(app, result.structured.run_id);
       break;
     }
+    case 'cascade': {
+      if (!values.domain || values.samples === undefined) throw new DistilleryError('input_invalid', 'cascade needs --samples N and --domain D (a template such as medical, or free text such as "veterinary dermatology").');
+      const result = await runTool<unknown, { run_id: string | null }>(app, startCascadeTool, {
+        domain: values.domain,
+        samples: number(values, 'samples'),
+        golden_fraction: number(values, 'golden-fraction'),
+        stage_a_only: values['stage-a-only'],
+        pairs_per_call: number(values, 'pairs-per-call'),
+        min_score: number(values, 'min-score'),
+        max_usd: number(values, 'max-usd'),
+        dry_run: values['dry-run'],
+      });
+      console.log(result.text);
+      if (result.structured.run_id) return watchRun(app, result.structured.run_id);
+      break;
+    }
+    case 'ensemble': {
+      const result = await runTool<unknown, { run_id: string | null }>(app, startEnsembleTool, {
+        prompts_file: values.prompts,
+        run_id: values.run,
+        domain: values.domain,
+        samples: number(values, 'samples'),
+        teachers: list(values.teachers),
+        min_score: number(values, 'min-score'),
+        min_agreement: number(values, 'min-agreement'),
+        max_usd: number(values, 'max-usd'),
+        dry_run: values['dry-run'],
+      });
+      console.log(result.text);
+      if (result.structured.run_id) return watchRun(app, result.structured.run_id);
+      break;
+    }
+    case 'export': {
+      const result = await runTool(app, exportDatasetTool, {
+        run_ids: positionals.length > 1 ? positionals.slice(1) : undefined,
+        format: values.format,
+        split: values.split,
+        min_score: number(values, 'min-score'),
+        reasoning: values.reasoning,
+        system_prompt: values.system,
+        llama_factory_style: values.style,
+        name: values.name,
+        path: values.path,
+      });
+      console.log(result.text);
+      break;
+    }
     case 'resume': {
-      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd') });
+      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd'), drop_teachers: list(values['drop-teachers']) });
       console.log(result.text);
       return watchRun(app, result.structured.run_id);
     }

@@ -10,6 +10,7 @@ import { version } from './app.js';
 import { registerTool } from './tools/define.js';
 import { tools } from './tools/index.js';
 import { registerPrompts } from './mcp-prompts.js';
+import { registerResources } from './resources.js';
 
 export const instructions = `Distillery turns the user's monthly LLM budget into fine-tuning datasets.
 Workflow: check_setup (keys, models, prices) -> budget_status (what is left) -> estimate with dry_run: true -> start -> poll run_status -> review -> export.
@@ -19,7 +20,7 @@ Money: every call is reserved against the budget before it is sent; a run that c
 Report dollars with their units, and quote the tool's own summary when it answers the user's question.`;
 
 export function createServer(app: App): McpServer {
-  const server = new McpServer({ name: 'distillery', version }, { instructions, capabilities: { tools: {}, prompts: {}, completions: {}, logging: {} } });
+  const server = new McpServer({ name: 'distillery', version }, { instructions, capabilities: { tools: {}, prompts: {}, completions: {}, resources: {}, logging: {} } });
   let clientRoots: Promise<string[] | undefined> | undefined;
   const roots = async (ctx: ServerContext): Promise<string[]> => {
     clientRoots ??= fetchClientRoots(server, ctx);
@@ -27,6 +28,7 @@ export function createServer(app: App): McpServer {
   };
   for (const tool of tools) registerTool(server, app, tool, roots);
   registerPrompts(server, app);
+  registerResources(server, app);
   return server;
 }
 

@@ -9,7 +9,10 @@ import { createHttpApp } from '../src/http.js';
 import { cliCommand, connectClient, makeApp, makeWorld, sentinels, textOf, type TestWorld } from './helpers.js';
 import type { App } from '../src/app.js';
 
-const expectedTools = ['check_setup', 'budget_status', 'list_documents', 'distill_file', 'run_status', 'list_runs', 'cancel_run', 'resume_run'];
+const expectedTools = [
+  'check_setup', 'budget_status', 'set_budget', 'plan_budget', 'list_documents', 'distill_file', 'start_cascade', 'start_ensemble',
+  'run_status', 'list_runs', 'cancel_run', 'resume_run', 'review_samples', 'export_dataset',
+];
 
 function rawPost(url: string, body: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
  * answers from the journal when it can and journals every new answer before the run advances, so
  * a resumed run replays what was paid for and sends only what is missing.
  */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -175,6 +175,8 @@ export class RunEngine extends EventEmitter {
     const pipeline = this.pipelines.get(run.kind);
     if (!pipeline) throw new InputError(`No pipeline is registered for ${run.kind} runs.`);
     const controller = new AbortController();
+    // Every call in flight listens on the run's signal; hundreds at once are expected, not a leak.
+    setMaxListeners(0, controller.signal);
     const progress = new Progress(run.progress as never);
     const entry: ActiveRun = { controller, progress, done: Promise.resolve(run) };
     this.active.set(run.id, entry);

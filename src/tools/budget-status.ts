@@ -1,6 +1,5 @@
 /** budget_status: where the month's money went and what is left. */
 import { z } from 'zod';
-import { monthKey } from '../store/month.js';
 import { percent, usd } from '../util/format.js';
 import { defineTool } from './define.js';
 
@@ -33,7 +32,8 @@ export const budgetStatusTool = defineTool({
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handle(input, { app }) {
     const status = app.services.guard.status(input.month);
-    const current = input.month === undefined || input.month === monthKey(new Date(), app.config.budget.monthStartDay);
+    // The guard's clock, not the wall clock: the month the budget is counted in.
+    const current = input.month === undefined || input.month === app.services.guard.status().month;
     const top = (record: Record<string, number>) =>
       Object.entries(record).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([name, value]) => `${name} ${usd(value)}`).join(', ');
     const lines = [

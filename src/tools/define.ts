@@ -20,6 +20,8 @@ export interface ToolContext {
   mcp?: ServerContext;
   /** The allowed roots for this request: DISTILLERY_ROOTS narrowed by the client's MCP roots. */
   roots(): Promise<string[]>;
+  /** The MCP client's name (from its initialize request), for recording who made a review decision. */
+  clientName?(): string | undefined;
   /** Sends a progress notification when the client asked for them (a progressToken). */
   progress(progress: number, total: number | undefined, message: string): Promise<void>;
 }
@@ -56,6 +58,7 @@ export function registerTool<I extends z.ZodObject, O extends z.ZodType>(
         app,
         mcp,
         roots: () => roots(mcp),
+        clientName: () => server.server.getClientVersion()?.name,
         progress: async (progress, total, message) => {
           if (progressToken === undefined) return;
           await mcp.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total !== undefined ? { total } : {}), message } }).catch(() => undefined);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { distillInput, startDistill } from '../pipelines/distill/start.js';
 import { count, usd } from '../util/format.js';
+import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
 
 const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
@@ -30,6 +31,7 @@ export const distillFileTool = defineTool({
       expected_approved_pairs: z.number(),
       models: z.object({ generate: z.string(), validate: z.string() }),
       basis: z.string(),
+      calibration: calibrationOutput,
     }),
     available_usd: z.number(),
     warnings: z.array(z.string()),
@@ -39,7 +41,8 @@ export const distillFileTool = defineTool({
     const outcome = await startDistill(app.services, app.engine, input, await roots());
     const { estimate } = outcome;
     const cost = `${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)})`;
-    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${cost}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
+    const calibrated = estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
+    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${cost}${calibrated}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
     const text = outcome.run
       ? `Started run ${outcome.run.id} (${outcome.run.name}). ${plan} It runs in the background: check it with run_status.${outcome.warnings.map((w) => ` ${w}`).join('')}`
       : `Dry run, nothing spent. ${plan} Call distill_file again without dry_run to start.`;
@@ -59,6 +62,7 @@ export const distillFileTool = defineTool({
           expected_approved_pairs: estimate.expectedApprovedPairs,
           models: estimate.models,
           basis: estimate.basis,
+          calibration: calibrationView(estimate.calibration),
         },
         available_usd: outcome.availableUsd,
         warnings: outcome.warnings,

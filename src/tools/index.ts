@@ -4,6 +4,12 @@ import { budgetStatusTool } from './budget-status.js';
 import { checkSetupTool } from './check-setup.js';
 import { distillFileTool } from './distill-file.js';
 import { listDocumentsTool } from './list-documents.js';
+import { startCascadeTool } from './start-cascade.js';
 import { cancelRunTool, listRunsTool, resumeRunTool, runStatusTool } from './run-tools.js';
+import { startEnsembleTool } from './start-ensemble.js';
+import { reviewSamplesTool } from './review-samples.js';
+import { exportDatasetTool } from './export-dataset.js';
+import { planBudgetTool } from './plan-budget.js';
+import { setBudgetTool } from './set-budget.js';
 
-export const tools: AnyTool[] = [checkSetupTool, budgetStatusTool, listDocumentsTool, distillFileTool, runStatusTool, listRunsTool, cancelRunTool, resumeRunTool];
+export const tools: AnyTool[] = [checkSetupTool, budgetStatusTool, planBudgetTool, setBudgetTool, listDocumentsTool, distillFileTool, startCascadeTool, startEnsembleTool, runStatusTool, listRunsTool, cancelRunTool, resumeRunTool, reviewSamplesTool, exportDatasetTool];

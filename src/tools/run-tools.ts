@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineTool } from './define.js';
 import { describeRun, runView, viewRun } from './run-view.js';
+import { ensembleResumeOverrides } from '../pipelines/ensemble/teachers.js';
 
 const runReference = z.string().min(1).max(200).optional().describe('Run id (r-...) or readable name; default: the most recent run.');
 
@@ -11,9 +12,10 @@ export const runStatusTool = defineTool({
   description:
     'Progress of a background run: stage counts, pairs approved, dollars spent, time left, approval rate and the last errors. ' +
     'Runs started by distill_file keep going after the call returns: poll this every 20-60 seconds until status is completed, paused or failed. ' +
-    'wait_seconds (up to 50) waits for the run to finish first, sending progress notifications meanwhile.',
+    'wait_seconds (up to 50) waits for the run to finish first, sending progress notifications meanwhile. ' +
+    'budget_alerts repeats the month\'s budget alerts (50%, 80%, 100% spent, reserve reached).',
   input: z.object({ run_id: runReference, wait_seconds: z.int().min(0).max(50).optional() }),
-  output: runView,
+  output: runView.extend({ budget_alerts: z.array(z.string()) }),
   annotations: { readOnlyHint: true, openWorldHint: false },
   async handle(input, { app, progress }) {
     let run = app.engine.get(input.run_id);
@@ -26,7 +28,9 @@ export const runStatusTool = defineTool({
       run = app.engine.get(run.id);
     }
     const view = viewRun(app, run);
-    return { text: describeRun(view), structured: view };
+    // The month's alerts travel with the run, so a person watching a run learns the budget is running out.
+    const alerts = app.services.guard.status().alerts;
+    return { text: [describeRun(view), ...alerts.map((alert) => `Budget alert: ${alert}`)].join(' '), structured: { ...view, budget_alerts: alerts } };
   },
 });
 
@@ -69,13 +73,19 @@ export const resumeRunTool = defineTool({
   title: 'Resume a run',
   description:
     'Continues a paused, interrupted or cancelled run from its journal: finished calls are not paid again. ' +
-    'Pass max_usd to raise the run cap when it paused on it. Returns at once; poll run_status.',
-  input: z.object({ run_id: runReference, max_usd: z.number().positive().max(100_000).optional().describe('New cap for this run in US dollars.') }),
+    'Pass max_usd to raise the run cap when it paused on it. For an ensemble paused because one teacher\'s provider failed for good ' +
+    '(billing, unknown model), pass drop_teachers to continue without it. Returns at once; poll run_status.',
+  input: z.object({
+    run_id: runReference,
+    max_usd: z.number().positive().max(100_000).optional().describe('New cap for this run in US dollars.'),
+    drop_teachers: z.array(z.string().min(1).max(200)).min(1).max(8).optional().describe('Ensemble runs only: teachers to continue without, as provider/model or a provider name; at least two must remain.'),
+  }),
   output: runView,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handle(input, { app }) {
     const target = app.engine.get(input.run_id);
-    const run = await app.engine.resume(target.id, input.max_usd !== undefined ? { max_usd: input.max_usd } : {});
+    const overrides = { ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}), ...(input.drop_teachers ? ensembleResumeOverrides(target, input.drop_teachers) : {}) };
+    const run = await app.engine.resume(target.id, overrides);
     const view = viewRun(app, run);
     return { text: `Resumed. ${describeRun(view)} Poll run_status for progress.`, structured: view };
   },
