@@ -13,10 +13,10 @@ import { registerPrompts } from './mcp-prompts.js';
 import { registerResources } from './resources.js';
 
 export const instructions = `Distillery turns the user's monthly LLM budget into fine-tuning datasets.
-Workflow: check_setup (keys, models, prices) -> budget_status (what is left) -> estimate with dry_run: true -> start -> poll run_status -> review -> export.
-Which system: the user's own documents -> distill_file (most cost-effective); list_documents shows what can be read and a bare file name such as "legal_guide.txt" is enough.
+Workflow: check_setup (keys, models, prices) -> budget_status / plan_budget (what is left, what fits) -> estimate with dry_run: true -> start -> poll run_status -> review_samples -> export_dataset.
+Which system: the user's own documents -> distill_file (most cost-effective; list_documents shows what can be read, and a bare file name such as "legal_guide.txt" is enough). Lots of diverse pairs for a domain and no documents -> start_cascade (stage_a_only: true for raw pairs only on a small budget). Maximum quality, or preference pairs for DPO -> start_ensemble.
 Runs are background jobs: starting returns a run_id at once; poll run_status (it defaults to the latest run) every 20-60 seconds rather than waiting.
-Money: every call is reserved against the budget before it is sent; a run that cannot be covered pauses with reason "budget" and resume_run continues it without paying twice.
+Money: every call is reserved against the budget before it is sent; a run that cannot be covered pauses with reason "budget", and resume_run (or set_budget, for the month's budget) continues it without paying twice.
 Report dollars with their units, and quote the tool's own summary when it answers the user's question.`;
 
 export function createServer(app: App): McpServer {

@@ -260,16 +260,29 @@ function toPortable(input: unknown): unknown {
  * always asked for. The root should be an object (OpenAI refuses other roots); records and tuples
  * cannot be expressed in strict mode.
  */
+// Schemas are module constants, so their JSON forms are computed once (they cost ~0.4 ms a call).
+const portableSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+const instructions = new WeakMap<z.ZodType, string>();
+
 export function jsonSchemaFor(schema: z.ZodType): Record<string, unknown> {
-  return toPortable(plainJsonSchema(schema)) as Record<string, unknown>;
+  let portable = portableSchemas.get(schema);
+  if (!portable) {
+    portable = toPortable(plainJsonSchema(schema)) as Record<string, unknown>;
+    portableSchemas.set(schema, portable);
+  }
+  return portable;
 }
 
 /** Prompt text for providers that only have a JSON mode (DeepSeek): the schema, compact, and what to send. */
 export function schemaInstruction(schema: z.ZodType): string {
-  return (
-    'Answer with exactly one JSON object that matches this JSON schema, with no prose, code fences or comments around it.\n' +
-    `JSON schema: ${JSON.stringify(plainJsonSchema(schema))}`
-  );
+  let instruction = instructions.get(schema);
+  if (!instruction) {
+    instruction =
+      'Answer with exactly one JSON object that matches this JSON schema, with no prose, code fences or comments around it.\n' +
+      `JSON schema: ${JSON.stringify(plainJsonSchema(schema))}`;
+    instructions.set(schema, instruction);
+  }
+  return instruction;
 }
 
 const reasonText: Record<string, string> = {

@@ -243,7 +243,7 @@ export class RunEngine extends EventEmitter {
       call: async <T>(spec: CallSpec<T>): Promise<CallOutcome<T>> => {
         const target = llm.resolve(spec.role, spec.target);
         const key = stableKey(spec.stage, spec.sampleKey, spec.promptHash, target.provider.name, target.model);
-        const recorded = journal.get(key);
+        const recorded = journal.take(key);
         if (recorded) {
           progress.cost(spec.stage, recorded.costUsd, recorded.usage, true);
           return recorded.outcome === 'ok'

@@ -36,17 +36,16 @@ export class CallJournal {
     return new CallJournal(records, appender);
   }
 
-  get(key: string): JournalRecord | undefined {
-    return this.records.get(key);
+  /** The recorded answer for a key, handed out once: a run asks each key once, and memory is freed as it replays. */
+  take(key: string): JournalRecord | undefined {
+    const record = this.records.get(key);
+    if (record) this.records.delete(key);
+    return record;
   }
 
-  get size(): number {
-    return this.records.size;
-  }
-
+  /** Appends a new answer; it is not kept in memory (this session will not ask for it again). */
   async record(record: JournalRecord): Promise<void> {
     await this.appender.append(record);
-    this.records.set(record.key, record);
   }
 
   close(): Promise<void> {
