@@ -1,11 +1,12 @@
 /**
- * MCP prompts for the common flows, with completions for document names and run ids, so a client
+ * MCP prompts for the common flows, with completions for document names, domain templates and run ids, so a client
  * can offer "distill_document legal_guide.txt" from a menu.
  */
 import { completable, type McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { App } from './app.js';
 import { listDocuments } from './files/documents.js';
+import { listDomains } from './pipelines/cascade/domains.js';
 
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
@@ -49,6 +50,26 @@ export function registerPrompts(server: McpServer, app: App): void {
       user(
         `Distill ${document} with Distillery. Call distill_file with path "${document}" and dry_run: true, show me the estimate (chunks, pairs, cost range) and what is left of the budget, ` +
           'and ask me to confirm. After I confirm, start it without dry_run, then check run_status every minute or so and tell me the approval rate and spend until it completes.',
+      ),
+  );
+
+  server.registerPrompt(
+    'make_pairs',
+    {
+      title: 'Make pairs for a domain',
+      description: 'Generate many diverse, validated Q&A pairs for a domain with the cascade, checking the cost first.',
+      argsSchema: z.object({
+        domain: completable(z.string().describe('A domain template (medical, legal, ...) or your own words'), (value) =>
+          listDomains(app.config.home).map((domain) => domain.name).filter((name) => name.startsWith((value ?? '').toLowerCase())),
+        ),
+        samples: z.string().optional().describe('How many raw pairs, e.g. 10000'),
+      }),
+    },
+    ({ domain, samples }) =>
+      user(
+        `Make ${samples ?? '1000'} ${domain} training pairs with Distillery. Call start_cascade with domain "${domain}", samples ${samples ?? 1000} and dry_run: true; ` +
+          'show me the estimate (calls, cost range, approved and golden pairs expected) and the budget left, and suggest stage_a_only if it does not fit. ' +
+          'Start it only after I confirm, then check run_status every minute or so until it completes.',
       ),
   );
 

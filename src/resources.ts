@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ResourceTemplate, UriTemplate, type McpServer, type ReadResourceResult, type Variables } from '@modelcontextprotocol/server';
 import type { App } from './app.js';
 import { InputError } from './errors.js';
+import { listDocuments } from './files/documents.js';
 import { listExports, readManifest } from './export/registry.js';
 import { runFilePath } from './pipelines/run-files.js';
 import { reviewSamples } from './review/review.js';
@@ -49,6 +50,17 @@ const variable = (variables: Variables, name: string) => {
 export function registerResources(server: McpServer, app: App): void {
   const runIds = (prefix: string) => app.services.catalog.listRuns({ limit: 100 }).map((run) => run.id).filter((id) => id.startsWith(prefix)).slice(0, 50);
   const complete = { run_id: runIds };
+
+  server.registerResource(
+    'documents',
+    'distillery://documents',
+    { title: 'Documents that can be distilled', description: 'The .txt and .md files inside the allowed folders, with their sizes.', mimeType: 'application/json' },
+    async (uri) => {
+      const { documents, truncated } = await listDocuments([...app.config.roots], { limit: 500 });
+      const body = { roots: app.config.roots, truncated, documents: documents.map((doc) => ({ relative: doc.relative, root: doc.root, bytes: doc.bytes })) };
+      return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
+    },
+  );
 
   server.registerResource(
     'run',

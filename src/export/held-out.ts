@@ -8,27 +8,7 @@
  * candidate is confirmed by its exact Jaccard similarity, so nothing is missed and nothing is
  * refused without reason.
  */
-import { normalizeText } from '../pipelines/dedup.js';
-
-const nonAscii = /[^\x00-\x7f]/;
-
-/** normalizeText, with a quicker path for plain ASCII (where NFKD and the Unicode classes change nothing). */
-function normalize(text: string): string {
-  if (nonAscii.test(text)) return normalizeText(text);
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
-}
-
-/** Word pairs, or the words themselves under three words: NearDuplicateIndex's shingles. */
-function shingles(normalized: string): Set<string> {
-  const words = normalized.split(' ').filter(Boolean);
-  const set = new Set<string>();
-  if (words.length < 3) {
-    for (const word of words) set.add(word);
-    return set;
-  }
-  for (let i = 0; i + 1 < words.length; i++) set.add(`${words[i]} ${words[i + 1]}`);
-  return set;
-}
+import { normalizeText as normalize, shingles } from '../pipelines/dedup.js';
 
 export type HeldOutVerdict = { duplicate: false } | { duplicate: true; of: string; similarity: number };
 

@@ -8,7 +8,11 @@ const bands = 16;
 const rows = hashes / bands;
 const seeds = Array.from({ length: hashes }, (_, i) => (Math.imul(i + 1, 0x9e3779b1) ^ 0x85ebca6b) >>> 0);
 
+const nonAscii = /[^\x00-\x7f]/;
+
 export function normalizeText(text: string): string {
+  // Plain ASCII needs neither NFKD nor the Unicode classes: a much quicker path, same result.
+  if (!nonAscii.test(text)) return text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
   return text
     .toLowerCase()
     .normalize('NFKD')
@@ -17,7 +21,8 @@ export function normalizeText(text: string): string {
     .trim();
 }
 
-function shingles(normalized: string): Set<string> {
+/** Word pairs of a normalised text, or its words when it has fewer than three. */
+export function shingles(normalized: string): Set<string> {
   const words = normalized.split(' ').filter(Boolean);
   const set = new Set<string>();
   if (words.length < 3) {

@@ -10,12 +10,9 @@ import type { DistillEstimate } from '../pipelines/distill/estimate.js';
 import type { EnsembleEstimate } from '../pipelines/ensemble/estimate.js';
 import { percent, usd } from '../util/format.js';
 import { loadHistory, modelSignature, type PastRun } from './history.js';
+import type { CostRange } from '../pipelines/cost-range.js';
 
-export interface CostRange {
-  low: number;
-  expected: number;
-  high: number;
-}
+export type { CostRange };
 
 export interface CalibrationTarget {
   kind: RunKind;

@@ -6,26 +6,20 @@ import type { PriceRow } from '../config.js';
 import { costUsd } from '../llm/prices.js';
 import { emptyUsage } from '../llm/types.js';
 import type { Services } from '../services.js';
+import { offPeakMoment, peakMomentOf } from '../pipelines/cost-range.js';
 
 /** A typical call's mix of prompt and answer tokens; for DeepSeek the ratio is the same for any mix. */
 const typicalCall = { ...emptyUsage(), inputTokens: 1000, outputTokens: 300 };
-/** A Saturday noon UTC: off-peak for every provider with peak hours. */
-const offPeakMoment = new Date(Date.UTC(2026, 10, 28, 12));
-
-function peakMoment(row: PriceRow): Date | undefined {
-  const window = row.peak?.hours_utc[0];
-  return window ? new Date(Date.UTC(2026, 10, 24, window[0])) : undefined;
-}
 
 /** Off-peak cost over peak cost of a typical call spread over `rows` (a stage's models): 1 when none has peak hours. */
 export function offPeakRatio(rows: PriceRow[]): number {
   let peak = 0;
   let offPeak = 0;
   for (const row of rows) {
-    const moment = peakMoment(row);
-    const atPeak = costUsd(row, typicalCall, moment ?? offPeakMoment);
+    const moment = peakMomentOf(row);
+    const atPeak = costUsd(row, typicalCall, moment ?? offPeakMoment());
     peak += atPeak;
-    offPeak += moment ? costUsd(row, typicalCall, offPeakMoment) : atPeak;
+    offPeak += moment ? costUsd(row, typicalCall, offPeakMoment()) : atPeak;
   }
   return peak > 0 ? offPeak / peak : 1;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { cascadeInput, startCascade } from '../pipelines/cascade/start.js';
 import { count, usd } from '../util/format.js';
 import { defineTool } from './define.js';
+import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 
 const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
@@ -31,6 +32,7 @@ export const startCascadeTool = defineTool({
       expected: z.object({ raw_pairs: z.number(), approved: z.number(), golden: z.number(), train: z.number() }),
       models: z.object({ generate: z.string(), format: z.string(), validate: z.string() }),
       basis: z.string(),
+      calibration: calibrationOutput,
     }),
     available_usd: z.number(),
     warnings: z.array(z.string()),
@@ -39,7 +41,8 @@ export const startCascadeTool = defineTool({
   async handle(input, { app }) {
     const outcome = await startCascade(app.services, app.engine, input);
     const { estimate, domain } = outcome;
-    const cost = `${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)})`;
+    const calibrated = estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
+    const cost = `${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}${calibrated})`;
     const what = domain.kind === 'free_text' ? `free-text domain "${domain.input}"` : `the ${domain.name} template (${domain.topics} topics, ${domain.subtopics} subtopics)`;
     const yields = input.stage_a_only
       ? `stage A only: about ${count(estimate.expected.rawPairs, 'raw pair')}`
@@ -65,6 +68,7 @@ export const startCascadeTool = defineTool({
           expected: { raw_pairs: estimate.expected.rawPairs, approved: estimate.expected.approved, golden: estimate.expected.golden, train: estimate.expected.train },
           models: estimate.models,
           basis: estimate.basis,
+          calibration: calibrationView(estimate.calibration),
         },
         available_usd: outcome.availableUsd,
         warnings: outcome.warnings,

@@ -154,6 +154,10 @@ describe('estimates after completed runs', () => {
     // A full cascade is another variant: a stage-A-only run says nothing about stages B and C.
     expect(full?.basis).toBe('token counts × price table');
     expect(textOf(planned)).toContain('Estimates: token counts × price table, calibrated with the measured cost');
+    // The start_cascade dry run uses the same calibration and says so.
+    const dry = await client.callTool({ name: 'start_cascade', arguments: { domain: 'general', samples: 1000, stage_a_only: true, dry_run: true } });
+    expect(textOf(dry)).toMatch(/calibrated with 1 past cascade run/);
+    expect((dry.structuredContent as { estimate: { calibration: unknown } }).estimate.calibration).not.toBeNull();
     await client.close();
     await app.close();
     await world.cleanup();

@@ -13,6 +13,7 @@ import type { DomainTemplate } from './domains.js';
 import type { CoveragePlan } from './plan.js';
 import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema } from './schemas.js';
 import { formatValues, generateValues, validateValues } from './prompts.js';
+import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes of what the models write, in tokens, and the shares of the funnel. */
 export const assumed = {
@@ -28,11 +29,7 @@ export const assumed = {
   retryShare: { expected: 0.05, high: 0.2 },
 };
 
-export interface CostRange {
-  low: number;
-  expected: number;
-  high: number;
-}
+export type { CostRange };
 
 type Stage = 'expand' | 'generate' | 'format' | 'validate';
 
@@ -57,7 +54,7 @@ export interface EstimateOptions {
 export function estimateCascade(services: Services, template: DomainTemplate, plan: CoveragePlan, options: EstimateOptions): CascadeEstimate {
   const { llm, prompts } = services;
   const targets = { generate: llm.resolve('generate'), format: llm.resolve('format'), validate: llm.resolve('validate') };
-  const byStage: Record<Stage, CostRange> = { expand: zero(), generate: zero(), format: zero(), validate: zero() };
+  const byStage: Record<Stage, CostRange> = { expand: zeroRange(), generate: zeroRange(), format: zeroRange(), validate: zeroRange() };
   const calls: Record<Stage, number> = { expand: 0, generate: 0, format: 0, validate: 0 };
   const tokens = { input: 0, output: 0 };
   const price = (stage: Stage, target: ResolvedTarget, system: number, user: number, output: number, times: number) => {
@@ -133,19 +130,4 @@ export function estimateCascade(services: Services, template: DomainTemplate, pl
       `${Math.round(assumed.usableShare * 100)}% usable, ${Math.round(assumed.approval * 100)}% approved` +
       (options.expand ? '; a free-text domain is estimated at 8 topics of 5 subtopics until it is expanded' : ''),
   };
-}
-
-function zero(): CostRange {
-  return { low: 0, expected: 0, high: 0 };
-}
-
-/** A Saturday noon UTC: off-peak for every provider with peak hours. */
-function offPeakMoment(): Date {
-  return new Date(Date.UTC(2026, 10, 28, 12));
-}
-
-/** A weekday inside the row's first peak window, or now when the row has none. */
-function peakMoment(price: { peak?: { hours_utc: [number, number][] } }): Date {
-  const window = price.peak?.hours_utc[0];
-  return window ? new Date(Date.UTC(2026, 10, 24, window[0])) : new Date();
 }

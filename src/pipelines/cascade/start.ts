@@ -10,7 +10,8 @@ import type { Services } from '../../services.js';
 import { usd } from '../../util/format.js';
 import type { RunEngine } from '../engine.js';
 import { closestDomain, listDomains, provisionalTemplate, resolveDomain, subtopicCount, type DomainKind } from './domains.js';
-import { estimateCascade, type CascadeEstimate } from './estimate.js';
+import { estimateCascade } from './estimate.js';
+import { calibratedCascadeEstimate, type CalibratedCascadeEstimate } from '../../planning/calibration.js';
 import { coveragePlan, defaultPairsPerCall } from './plan.js';
 import type { CascadeParams } from './params.js';
 
@@ -44,7 +45,7 @@ export interface CascadeStartOutcome {
   dryRun: boolean;
   domain: CascadeDomainView;
   plan: { calls: number; pairsPerCall: number; subtopicsCovered: number; byDifficulty: Record<string, number> };
-  estimate: CascadeEstimate;
+  estimate: CalibratedCascadeEstimate;
   availableUsd: number;
   warnings: string[];
 }
@@ -56,7 +57,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
   const goldenFraction = input.golden_fraction ?? defaultGoldenFraction;
   const stageAOnly = !!input.stage_a_only;
   const plan = coveragePlan(template, input.samples, pairsPerCall);
-  const estimate = estimateCascade(services, template, plan, { stageAOnly, goldenFraction, expand: domain.kind === 'free_text' });
+  const estimate = await calibratedCascadeEstimate(services, estimateCascade(services, template, plan, { stageAOnly, goldenFraction, expand: domain.kind === 'free_text' }), stageAOnly);
   const availableUsd = services.guard.available();
   const view: CascadeDomainView = {
     input: domain.input,

@@ -7,15 +7,12 @@ import { costUsd } from '../../llm/prices.js';
 import { estimateTokens, promptTokenMargin } from '../../llm/tokens.js';
 import { emptyUsage } from '../../llm/types.js';
 import type { Chunk } from './chunker.js';
+import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes of what the models write, in tokens, and the share of retries and re-asks. */
 const assumed = { outputPerPair: 220, verdictOutput: 90, pairText: 260, retryShare: { expected: 0.05, high: 0.2 }, approval: 0.8 };
 
-export interface CostRange {
-  low: number;
-  expected: number;
-  high: number;
-}
+export type { CostRange };
 
 export interface DistillEstimate {
   chunks: number;
@@ -72,19 +69,4 @@ export function estimateDistill(services: Services, chunks: Chunk[], pairsPerChu
     models: { generate: `${generate.provider.name}/${generate.model}`, validate: `${validate.provider.name}/${validate.model}` },
     basis: `token counts of the document's ${chunks.length} chunks and the prompts, times the price table (${generate.price.as_of}); outputs assumed at ${assumed.outputPerPair} tokens a pair`,
   };
-}
-
-function zeroRange(): CostRange {
-  return { low: 0, expected: 0, high: 0 };
-}
-
-/** A Saturday noon UTC: off-peak for every provider with peak hours. */
-function offPeakMoment(): Date {
-  return new Date(Date.UTC(2026, 10, 28, 12));
-}
-
-/** A weekday inside the row's first peak window, or now when the row has none. */
-function peakMoment(price: { peak?: { hours_utc: [number, number][] } }): Date {
-  const window = price.peak?.hours_utc[0];
-  return window ? new Date(Date.UTC(2026, 10, 24, window[0])) : new Date();
 }

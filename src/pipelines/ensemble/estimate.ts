@@ -9,6 +9,7 @@ import type { ResolvedTarget } from '../../llm/client.js';
 import type { Services } from '../../services.js';
 import type { EnsemblePrompt } from './inputs.js';
 import { parseTeacher } from './teachers.js';
+import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes in tokens, and the share of retries and re-asks. */
 export const ensembleAssumptions = {
@@ -21,11 +22,7 @@ export const ensembleAssumptions = {
   approval: 0.75,
 };
 
-export interface CostRange {
-  low: number;
-  expected: number;
-  high: number;
-}
+export type { CostRange };
 
 export interface EnsembleEstimate {
   prompts: number;
@@ -46,16 +43,16 @@ export function estimateEnsemble(services: Services, teachers: string[], prompts
   const system = (name: string) => estimateTokens(services.prompts.template(name).system);
   const answerSystem = system('ensemble/answer');
   const judgeSystem = system('ensemble/judge');
-  const byStage = { prompts: zero(), answer: zero(), judge: zero() };
+  const byStage = { prompts: zeroRange(), answer: zeroRange(), judge: zeroRange() };
   const tokens = { input: 0, output: 0 };
   const count = { prompts: 0, answer: 0, judge: 0 };
   const price = (stage: keyof typeof byStage, target: ResolvedTarget, systemTokens: number, userTokens: number, output: number) => {
     const input = Math.ceil((systemTokens + userTokens + 30) * promptTokenMargin(target.provider.name));
     const usage = { ...emptyUsage(), inputTokens: input, outputTokens: output };
     const cached = count[stage] > 0 ? Math.min(systemTokens, input) : 0;
-    byStage[stage].low += costUsd(target.price, { ...usage, inputTokens: input - cached, cachedInputTokens: cached }, offPeak());
+    byStage[stage].low += costUsd(target.price, { ...usage, inputTokens: input - cached, cachedInputTokens: cached }, offPeakMoment());
     byStage[stage].expected += costUsd(target.price, usage, new Date()) * (1 + ensembleAssumptions.retryShare.expected);
-    byStage[stage].high += costUsd(target.price, { ...usage, outputTokens: Math.ceil(output * 1.5) }, peak(target)) * (1 + ensembleAssumptions.retryShare.high);
+    byStage[stage].high += costUsd(target.price, { ...usage, outputTokens: Math.ceil(output * 1.5) }, peakMoment(target.price)) * (1 + ensembleAssumptions.retryShare.high);
     tokens.input += input;
     tokens.output += output;
     count[stage]++;
@@ -89,19 +86,4 @@ export function estimateEnsemble(services: Services, teachers: string[], prompts
     expectedApprovedSamples: Math.round(sizes.length * ensembleAssumptions.approval),
     basis: `token counts of ${Array.isArray(prompts) ? `the ${sizes.length} prompts` : `${sizes.length} generated prompts of about ${ensembleAssumptions.generatedPrompt} tokens`} and the prompt templates, times the price table (${judge.price.as_of}); each teacher's answer assumed at ${ensembleAssumptions.answerOutput} tokens, the judge's verdict at ${judgeOutput}`,
   };
-}
-
-function zero(): CostRange {
-  return { low: 0, expected: 0, high: 0 };
-}
-
-/** A Saturday noon UTC: off-peak for every provider with peak hours. */
-function offPeak(): Date {
-  return new Date(Date.UTC(2026, 10, 28, 12));
-}
-
-/** A weekday inside the row's first peak window, or now when it has none. */
-function peak(target: ResolvedTarget): Date {
-  const window = target.price.peak?.hours_utc[0];
-  return window ? new Date(Date.UTC(2026, 10, 24, window[0])) : new Date();
 }
