@@ -21,9 +21,9 @@ export const corpusDir = process.env.DISTILLERY_CORPUS ?? path.resolve(repoRoot,
 
 /** Sentinel keys: no tool result, log line or file may ever contain them. */
 export const sentinels = {
-  DEEPSEEK_API_KEY: 'sk-SENTINEL-deepseek-0123456789abcdef',
-  OPENAI_API_KEY: 'sk-SENTINEL-openai-0123456789abcdef',
-  ANTHROPIC_API_KEY: 'sk-ant-SENTINEL-anthropic-0123456789',
+  DEEPSEEK_API_KEY: 'SENTINEL-deepseek-key-0123456789abcdef',
+  OPENAI_API_KEY: 'SENTINEL-openai-key-0123456789abcdef',
+  ANTHROPIC_API_KEY: 'SENTINEL-anthropic-key-0123456789',
 };
 
 export interface TestWorld {

@@ -1,9 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeProviderServer, reply, type FakeReply, type FakeRequest } from '../fakes/provider-server.js';
 import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { connectClient, existsSync, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
+import { connectClient, existsSync, makeApp, makeWorld, sentinels, textOf, type TestWorld } from '../helpers.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import { PriceTable, costUsd } from '../../src/llm/prices.js';
 import type { Sample } from '../../src/pipelines/sample.js';
@@ -96,6 +96,13 @@ describe('distill_file against the fake providers', () => {
     // The shipped table says the same as the hand figures.
     const table = PriceTable.load();
     expect(costUsd(table.require('deepseek', 'deepseek-v4-flash'), { inputTokens: 1000, cachedInputTokens: 200, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: 300 }, saturday())).toBeCloseTo(perGenerate, 15);
+    // No key reaches any file Distillery wrote (catalog, ledger, journal, datasets, metrics).
+    for (const file of await readdir(world.home, { recursive: true })) {
+      const full = path.join(world.home, file);
+      if (!(await stat(full)).isFile()) continue;
+      const content = await readFile(full, 'utf8');
+      for (const secret of Object.values(sentinels)) expect(content, file).not.toContain(secret);
+    }
     await app.close();
     await world.cleanup();
   });
