@@ -145,7 +145,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.version) return console.log(version), 0;
   if (values.help || !command) return console.log(usage), command || values.help ? 0 : 1;
   const config = loadConfig();
-  const app = await createApp(config);
+  // Only commands that run the engine take over runs left `running`; a read-only command run beside
+  // the MCP server must not mark that server's runs interrupted.
+  const app = await createApp(config, { recover: ['serve', 'distill', 'cascade', 'ensemble', 'resume'].includes(command) });
   switch (command) {
     case 'serve':
       await serve(app, values);

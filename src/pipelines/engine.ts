@@ -46,7 +46,7 @@ export type Pipeline = (context: RunContext<any>) => Promise<Record<string, unkn
 
 /** Thrown inside a run to stop it: a pause (resumable) or a cancellation. */
 export class RunStop extends Error {
-  constructor(readonly status: 'paused' | 'cancelled', readonly pause?: RunPause) {
+  constructor(readonly status: 'paused' | 'cancelled' | 'interrupted', readonly pause?: RunPause) {
     super(pause?.message ?? status);
   }
 }
@@ -165,7 +165,8 @@ export class RunEngine extends EventEmitter {
 
   async shutdown(): Promise<void> {
     for (const active of this.active.values()) {
-      active.stop ??= new RunStop('paused', { reason: 'provider', message: 'Distillery was shut down while the run was going; resume_run continues it.' });
+      // Not a pause with a reason to fix: the run simply stopped with the process, as after a crash.
+      active.stop ??= new RunStop('interrupted');
       active.controller.abort(active.stop);
     }
     await Promise.allSettled([...this.active.values()].map((active) => active.done));

@@ -175,6 +175,24 @@ describe('distill_file against the fake providers', () => {
     await world.cleanup();
   });
 
+  it('marks a run interrupted when Distillery shuts down mid-run, and a new process resumes it to the end', async () => {
+    fake.latencyMs = 200; // the run takes well over a second, so the shutdown lands mid-run
+    const world = await makeWorld({ fake, corpus: ['technical_manual.txt'] });
+    const first = await makeApp(world);
+    const client = await connectClient(first);
+    const started = await client.callTool({ name: 'distill_file', arguments: { path: 'technical_manual.txt', pairs_per_chunk: 2 } });
+    const runId = (started.structuredContent as { run_id: string }).run_id;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await first.close();
+    expect(first.services.catalog.getRun(runId)?.status).toBe('interrupted');
+    fake.latencyMs = 0;
+    const second = await makeApp(world);
+    await second.engine.resume(runId);
+    expect((await second.engine.wait(runId)).status).toBe('completed');
+    await second.close();
+    await world.cleanup();
+  });
+
   it('estimates with dry_run and no API keys, spending nothing', async () => {
     const world = await makeWorld({ corpus: ['medical_manual.txt'], env: { DEEPSEEK_API_KEY: '', OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '' } });
     const app = await makeApp(world);
