@@ -7,6 +7,7 @@ import path from 'node:path';
 import { McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import type { App } from './app.js';
 import { version } from './app.js';
+import { InputError } from './errors.js';
 import { registerTool } from './tools/define.js';
 import { tools } from './tools/index.js';
 import { registerPrompts } from './mcp-prompts.js';
@@ -24,7 +25,15 @@ export function createServer(app: App): McpServer {
   let clientRoots: Promise<string[] | undefined> | undefined;
   const roots = async (ctx: ServerContext): Promise<string[]> => {
     clientRoots ??= fetchClientRoots(server, ctx);
-    return narrowRoots(app.config.roots, await clientRoots);
+    const offered = await clientRoots;
+    const narrowed = narrowRoots(app.config.roots, offered);
+    if (narrowed.length === 0) {
+      throw new InputError(
+        `The folders this client shares (${offered?.join(', ')}) and DISTILLERY_ROOTS (${app.config.roots.join(', ')}) have none in common, so no document may be read. Share a folder inside DISTILLERY_ROOTS with the client, or add one to DISTILLERY_ROOTS.`,
+        'roots_disjoint',
+      );
+    }
+    return narrowed;
   };
   for (const tool of tools) registerTool(server, app, tool, roots);
   registerPrompts(server, app);

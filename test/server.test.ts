@@ -146,3 +146,13 @@ describe('MCP server', () => {
     });
   });
 });
+
+describe('narrowRoots', () => {
+  it('keeps only folders allowed both by DISTILLERY_ROOTS and by the client', async () => {
+    const { narrowRoots } = await import('../src/server.js');
+    expect(narrowRoots(['/data'], undefined)).toEqual(['/data']);
+    expect(narrowRoots(['/data'], ['/data/legal'])).toEqual(['/data/legal']);
+    expect(narrowRoots(['/data/legal'], ['/data'])).toEqual(['/data/legal']);
+    expect(narrowRoots(['/data'], ['/elsewhere'])).toEqual([]);
+  });
+});
