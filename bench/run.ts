@@ -12,6 +12,7 @@ import { benchChunking } from './chunking.js';
 import { benchDistill } from './distill.js';
 import { benchExport, benchReview } from './review-export.js';
 import { benchBareHttp, benchCascade } from './cascade.js';
+import { benchBudgetStatus, benchCostPerThousand } from './budget-and-cost.js';
 
 interface Row {
   measure: string;
@@ -28,6 +29,8 @@ const measurements: Record<string, () => Promise<unknown>> = {
   paced: () => benchCascade({ samples: 1_500, latencyMs: 200, rpm: 600 }),
   export: () => benchExport(100_000),
   review: () => benchReview(100_000),
+  budget: () => benchBudgetStatus(100_000),
+  cost: () => benchCostPerThousand(),
 };
 
 function measure<T>(name: string): T {
@@ -67,6 +70,11 @@ async function main() {
   rows.push({ measure: 'export 100,000 samples (llama-factory, split all, read back and checked)', value: `${Math.round(exported.samplesPerSecond).toLocaleString('en-US')} samples/s, live heap +${exported.peakLiveHeapGrowthMb.toFixed(0)} MB`, target: '>= 50,000 samples/s, memory flat' });
   const review = measure<Awaited<ReturnType<typeof benchReview>>>('review');
   rows.push({ measure: `review_samples over 100,000 samples (${review.queries} varied calls)`, value: `p50 ${review.p50Ms.toFixed(1)} ms, p95 ${review.p95Ms.toFixed(1)} ms (index built once in ${review.indexSeconds.toFixed(1)} s)`, target: 'p95 <= 50 ms' });
+  const budget = measure<Awaited<ReturnType<typeof benchBudgetStatus>>>('budget');
+  rows.push({ measure: `budget_status with ${budget.entries.toLocaleString('en-US')} calls in this month's ledger (MCP client in memory)`, value: `p50 ${budget.p50Ms.toFixed(2)} ms, p95 ${budget.p95Ms.toFixed(2)} ms (ledger read at start in ${budget.openSeconds.toFixed(1)} s)`, target: '-' });
+  for (const cost of measure<Awaited<ReturnType<typeof benchCostPerThousand>>>('cost')) {
+    rows.push({ measure: `dollars per 1,000 approved pairs, ${cost.pipeline} (${cost.input}), default models, from token counts`, value: `$${cost.usdPer1000.toFixed(2)} ($${cost.expectedUsd.toFixed(3)} for about ${cost.approved.toLocaleString('en-US')} approved)`, target: 'for scale, the seed at 2025 prices: cascade ~$7.50, distill ~$17-25, ensemble $150-500' });
+  }
 
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
   const table = ['| measure | value | target |', '|---|---|---|', ...rows.map((row) => `| ${row.measure} | ${row.value} | ${row.target} |`)].join('\n');
