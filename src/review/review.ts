@@ -76,6 +76,9 @@ export async function reviewSamples(app: App, request: ReviewRequest): Promise<R
   const filter = cursor && Object.keys(setFilters(request.filter)).length === 0 ? cursor.filters : request.filter;
   const key = filterKey(filter);
   const matches = store.match(run.id, index, filter);
+  // Taken with the matches, before any await: a refresh by a concurrent call may add lines meanwhile.
+  const summary = store.summary(index, app.services.ledger.runSpent(run.id));
+  const skippedLines = index.badLines;
   const start = pageStart(index, matches, cursor, key);
   const limit = request.limit ?? cursor?.limit ?? 10;
   const ordinals = matches.slice(start, start + limit);
@@ -93,8 +96,8 @@ export async function reviewSamples(app: App, request: ReviewRequest): Promise<R
     matched: matches.length,
     next_cursor: more ? encodeCursor({ run: run.id, filters: filter, ordinal: last, id: index.ids[last]!, limit }) : null,
     decisions,
-    summary: store.summary(index, app.services.ledger.runSpent(run.id)),
-    skipped_lines: index.badLines,
+    summary,
+    skipped_lines: skippedLines,
   };
 }
 

@@ -85,6 +85,8 @@ export class SampleIndex {
     if (ino === this.identity.ino && size === this.identity.size && mtimeMs === this.identity.mtimeMs) return;
     if (ino !== this.identity.ino || size < this.indexedBytes || !(await this.lastRecordStillThere())) this.reset();
     this.exists = true;
+    // Lines are added as they are read, across awaits: anything cached meanwhile is made stale here and at the end.
+    this.version++;
     for await (const line of readLines(this.file, this.indexedBytes)) {
       this.add(line.offset, line.length, line.text);
       this.indexedBytes = line.offset + line.length + 1;
