@@ -33,7 +33,8 @@ export async function exportDataset(app: App, request: ExportRequest, roots: str
   if (request.split === 'all' && notHeldOut.length > 0 && notHeldOut.length < sources.length) notes.push(`The approved output of ${notHeldOut.join(', ')} (golden_dataset.jsonl, not a held-out set) went to train.`);
   const planned: Planned[] = [];
   const plan = async (role: Role) => {
-    const file = { role, writer: await ExportFileWriter.create(path.join(dir, `${role}.jsonl`)), ...rowRules(request.format, role === 'preference' ? 'preference' : style, `${role}.jsonl`, Boolean(options.system)) };
+    const rules = rowRules(request.format, role === 'preference' ? 'preference' : style, `${role}.jsonl`, Boolean(options.system));
+    const file = { role, writer: await ExportFileWriter.create(path.join(dir, `${role}.jsonl`), rules.check), ...rules };
     planned.push(file);
     return file;
   };

@@ -14,7 +14,7 @@ import { checkDatasetInfo, type DatasetInfo } from './dataset-info.js';
 import type { FormatOptions } from './formats.js';
 import { manifestName, readManifest, recordExport, type ExportManifest, type ExportedFile } from './registry.js';
 import type { ExportCounts, ExportRequest, ExportResult, Planned } from './types.js';
-import { checkJsonlFile, ExportCheckError } from './validators.js';
+import { checkWrittenFile, ExportCheckError } from './validators.js';
 import { ExportFileWriter } from './writer.js';
 
 export interface Finish {
@@ -34,7 +34,7 @@ export async function finish(app: App, { dir, name, request, runs, planned, coun
   const kept: Planned[] = [];
   for (const file of planned) {
     await file.writer.close();
-    const checked = await checkJsonlFile(file.writer.temp, file.check, file.writer.rows, file.rules);
+    const checked = await checkWrittenFile(file.writer.temp, file.writer.written, file.writer.problems, file.rules);
     counts[file.role] = checked.rows;
     if (checked.rows === 0) {
       await file.writer.discard();

@@ -142,3 +142,41 @@ export async function checkJsonlFile(file: string, check: RowCheck, expectedRows
   }
   return { rows, bytes, sha256: hash.digest('hex') };
 }
+
+/**
+ * The check of a file whose rows were checked as they were serialized (ExportFileWriter with a
+ * RowCheck): reports those problems, then reads the file back and confirms it holds exactly the
+ * bytes written (size, line count, sha256) without parsing it again.
+ */
+export async function checkWrittenFile(file: string, written: CheckedFile, rowProblems: readonly string[], rules: string): Promise<CheckedFile> {
+  const name = path.basename(file).replace(/^\.(.*)\.\d+\.\w+\.tmp$/, '$1');
+  if (rowProblems.length > 0) {
+    throw new ExportCheckError(`${name} breaks ${rules}: ${rowProblems.join('; ')}. Nothing was exported (the temporary files were removed). The exporter should have skipped or fixed such a row: please report this with the run id.`);
+  }
+  const hash = createHash('sha256');
+  let bytes = 0;
+  let lines = 0;
+  let last = 0x0a;
+  const handle = await open(file, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, bytes);
+      if (bytesRead === 0) break;
+      const data = chunk.subarray(0, bytesRead);
+      hash.update(data);
+      bytes += bytesRead;
+      for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) lines++;
+      last = data[bytesRead - 1]!;
+    }
+  } finally {
+    await handle.close();
+  }
+  const sha256 = hash.digest('hex');
+  if (bytes !== written.bytes || lines !== written.rows || sha256 !== written.sha256 || last !== 0x0a) {
+    throw new ExportCheckError(
+      `${name} did not read back as written: ${lines} lines and ${bytes} bytes on disk where ${written.rows} rows and ${written.bytes} bytes were written${sha256 !== written.sha256 ? ', and its sha256 differs' : ''}. Nothing was exported (the temporary files were removed); check the disk, then export again.`,
+    );
+  }
+  return { rows: lines, bytes, sha256 };
+}

@@ -4,8 +4,9 @@
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DistilleryError, errorMessage } from '../errors.js';
+import type { CheckedFile, RowCheck } from './validators.js';
 
 const bufferBytes = 1024 * 1024;
 
@@ -15,19 +16,27 @@ export class ExportFileWriter {
   private readonly buffer = Buffer.allocUnsafe(bufferBytes);
   private used = 0;
   private handle: FileHandle | undefined;
+  /** What each row breaks, checked on the very object serialized into the file (at most three). */
+  readonly problems: string[] = [];
+  // The hash of the bytes as they go to disk: the read-back must find exactly these.
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  private digest: string | undefined;
 
   private constructor(
     readonly target: string,
     readonly temp: string,
     handle: FileHandle,
+    private readonly check?: RowCheck,
   ) {
     this.handle = handle;
   }
 
-  static async create(target: string): Promise<ExportFileWriter> {
+  /** With `check`, every row is checked against its consumer's rules as it is serialized. */
+  static async create(target: string, check?: RowCheck): Promise<ExportFileWriter> {
     const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
-      return new ExportFileWriter(target, temp, await open(temp, 'wx'));
+      return new ExportFileWriter(target, temp, await open(temp, 'wx'), check);
     } catch (error) {
       throw failed(target, error);
     }
@@ -39,7 +48,16 @@ export class ExportFileWriter {
 
   async write(row: unknown): Promise<void> {
     this.rows++;
+    if (this.check && this.problems.length < 3) {
+      const problem = typeof row !== 'object' || row === null || Array.isArray(row) ? `is ${Array.isArray(row) ? 'a JSON array' : 'not a JSON object'}; JSONL needs one object per line` : this.check(row as Record<string, unknown>);
+      if (problem) this.problems.push(`line ${this.rows}${problem.startsWith('is ') ? ' ' : ': '}${problem}`);
+    }
     await this.writeText(JSON.stringify(row) + '\n');
+  }
+
+  /** Rows, size and sha256 of everything written; only after close. */
+  get written(): CheckedFile {
+    return { rows: this.rows, bytes: this.bytes, sha256: this.digest ?? '' };
   }
 
   async writeText(text: string): Promise<void> {
@@ -55,6 +73,7 @@ export class ExportFileWriter {
   async close(): Promise<void> {
     if (!this.handle) return;
     await this.flush();
+    this.digest = this.hash.digest('hex');
     try {
       await this.handle.sync();
     } finally {
@@ -87,6 +106,8 @@ export class ExportFileWriter {
 
   private async writeBytes(bytes: Buffer): Promise<void> {
     if (!this.handle) return;
+    this.hash.update(bytes);
+    this.bytes += bytes.length;
     try {
       let offset = 0;
       while (offset < bytes.length) offset += (await this.handle.write(bytes, offset, bytes.length - offset)).bytesWritten;

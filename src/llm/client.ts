@@ -48,6 +48,8 @@ export class CallFailedError extends Error {
     readonly costUsd: number,
     readonly usage: Usage,
     readonly attempts: number,
+    /** Why earlier attempts of this call did not count, as on a successful result. */
+    readonly retries: string[] = [],
   ) {
     super(message);
   }
@@ -106,7 +108,7 @@ export class LlmClient {
     let blanks = 0;
     const retries: string[] = [];
     const maxTransient = this.options.maxTransientRetries ?? 8;
-    const fail = (reason: string, message: string) => new CallFailedError(reason, message, cost, usage, attempts);
+    const fail = (reason: string, message: string) => new CallFailedError(reason, message, cost, usage, attempts, retries);
 
     for (;;) {
       const at = this.now();

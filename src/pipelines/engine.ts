@@ -51,7 +51,8 @@ export class RunStop extends Error {
   }
 }
 
-const writeErrorCodes = new Set(['ENOSPC', 'EACCES', 'EROFS', 'EPERM', 'EDQUOT', 'EIO']);
+// A path blocked by a directory is a write error too; store_write_failed is JsonlAppender's wrapper of these.
+const writeErrorCodes = new Set(['ENOSPC', 'EACCES', 'EROFS', 'EPERM', 'EDQUOT', 'EIO', 'EISDIR', 'ERR_FS_EISDIR', 'ENOTDIR', 'store_write_failed']);
 const failureThreshold = { minItems: 20, fraction: 0.3 };
 
 interface ActiveRun {
@@ -206,7 +207,7 @@ export class RunEngine extends EventEmitter {
       if (stop) return await persist({ status: stop.status, pause: stop.pause, ...(stop.status === 'cancelled' ? { finishedAt: new Date().toISOString() } : {}) });
       const code = (error as NodeJS.ErrnoException).code;
       if (code && writeErrorCodes.has(code)) {
-        const message = `Writing the run's files failed (${code}: ${errorMessage(error)}). Free disk space or fix the permissions of ${dir}, then resume_run.`;
+        const message = `Writing the run's files failed (${code}: ${errorMessage(error)}). Check ${dir}: free disk space, fix its permissions, or move away whatever stands where a run file should be; then resume_run.`;
         return await persist({ status: 'paused', pause: { reason: 'write_error', message } });
       }
       const message = error instanceof DistilleryError ? error.message : `Unexpected error: ${errorMessage(error)}`;
@@ -247,6 +248,7 @@ export class RunEngine extends EventEmitter {
         const recorded = journal.take(key);
         if (recorded) {
           progress.cost(spec.stage, recorded.costUsd, recorded.usage, true);
+          progress.retried(recorded.retries ?? []);
           return recorded.outcome === 'ok'
             ? { ok: true, value: recorded.value as T, costUsd: recorded.costUsd, replayed: true, provider: recorded.provider, model: recorded.model }
             : { ok: false, reason: recorded.reason ?? 'failed', message: recorded.message ?? 'failed', costUsd: recorded.costUsd };
@@ -256,7 +258,7 @@ export class RunEngine extends EventEmitter {
         try {
           const result = await llm.complete(
             { ...spec, runId: run.id, signal: controller.signal },
-            { runCapUsd, onResult: (answer) => journal.record({ ...base, outcome: 'ok', value: answer.value, usage: answer.usage, costUsd: answer.costUsd, attempts: answer.attempts }) },
+            { runCapUsd, onResult: (answer) => journal.record({ ...base, outcome: 'ok', value: answer.value, usage: answer.usage, costUsd: answer.costUsd, attempts: answer.attempts, retries: answer.retries }) },
           );
           progress.cost(spec.stage, result.costUsd, result.usage, false);
           progress.retried(result.retries);
@@ -271,10 +273,11 @@ export class RunEngine extends EventEmitter {
           if (error instanceof ProviderError && error.isFatal) return stop(new RunStop('paused', { reason: 'provider', message: error.message }));
           if (error instanceof CallFailedError || error instanceof ProviderError) {
             const failure = error instanceof CallFailedError
-              ? { reason: error.reason, message: error.message, usage: error.usage, costUsd: error.costUsd, attempts: error.attempts }
+              ? { reason: error.reason, message: error.message, usage: error.usage, costUsd: error.costUsd, attempts: error.attempts, retries: error.retries }
               : { reason: error.code, message: error.message, usage: { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: 0 }, costUsd: 0, attempts: 1 };
             await journal.record({ ...base, outcome: 'failed', ...failure });
             progress.cost(spec.stage, failure.costUsd, failure.usage, false);
+            progress.retried(failure.retries ?? []);
             return { ok: false, reason: failure.reason, message: failure.message, costUsd: failure.costUsd };
           }
           throw error;

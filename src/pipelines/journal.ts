@@ -19,6 +19,8 @@ export interface JournalRecord {
   usage: Usage;
   costUsd: number;
   attempts: number;
+  /** Why earlier attempts did not count, replayed into the run's metrics. */
+  retries?: string[];
   at: string;
 }
 
