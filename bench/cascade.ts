@@ -6,16 +6,12 @@
  * benchBareHttp is the floor: the same number of bare HTTP POSTs to the fake, with no pipeline.
  * Run directly: node --expose-gc --import tsx bench/cascade.ts [samples] [latencyMs] [rpm]
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeProviderServer, reply, type Flavour, type FakeRequest } from '../test/fakes/provider-server.js';
 import { distilleryResponder } from '../test/fakes/distillery-responder.js';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { silentLogger } from '../src/util/log.js';
 import { startCascade } from '../src/pipelines/cascade/start.js';
+import { fakeBench } from './fake-app.js';
 
 export interface ProviderRate {
   requests: number;
@@ -70,43 +66,11 @@ function pacedResponder(rpm: number | undefined) {
 export async function benchCascade(options: { samples?: number; latencyMs?: number; rpm?: number } = {}): Promise<CascadeBenchResult> {
   const samples = options.samples ?? 10_000;
   const latencyMs = options.latencyMs ?? 0;
-  const folder = await mkdtemp(path.join(os.tmpdir(), 'distillery-bench-cascade-'));
   const paced = pacedResponder(options.rpm);
-  const fake = await FakeProviderServer.start({ latencyMs, responder: paced.responder });
-  const limits = { concurrency: 64, requests_per_minute: options.rpm ?? 1_000_000 };
-  await writeFile(path.join(folder, 'config.json'), JSON.stringify({ providers: { deepseek: limits, anthropic: limits, openai: limits } }));
-  const config = loadConfig({
-    cwd: folder,
-    dotenv: false,
-    env: {
-      DISTILLERY_HOME: path.join(folder, 'home'),
-      DISTILLERY_ROOTS: folder,
-      DISTILLERY_CONFIG: path.join(folder, 'config.json'),
-      DISTILLERY_BUDGET_USD: '10000',
-      DEEPSEEK_API_KEY: 'bench',
-      ANTHROPIC_API_KEY: 'bench',
-      OPENAI_API_KEY: 'bench',
-      DEEPSEEK_BASE_URL: fake.baseUrl('deepseek'),
-      ANTHROPIC_BASE_URL: fake.baseUrl('anthropic'),
-      OPENAI_BASE_URL: fake.baseUrl('openai'),
-    },
-  });
-  const app = await createApp(config, { log: silentLogger });
-  global.gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-    // The fake keeps every request for tests; a benchmark does not need them.
-    fake.requests.length = 0;
-  }, 50);
-  const started = performance.now();
+  const bench = await fakeBench({ name: 'cascade', responder: paced.responder, latencyMs, requestsPerMinute: options.rpm, budgetUsd: 10_000 });
   try {
-    const outcome = await startCascade(app.services, app.engine, { domain: 'medical', samples });
-    const run = await app.engine.wait(outcome.run!.id);
-    if (run.status !== 'completed') throw new Error(`bench run ended ${run.status}: ${run.pause?.message ?? run.error}`);
-    const seconds = (performance.now() - started) / 1000;
-    const metrics = JSON.parse(await readFile(path.join(app.engine.runDir(run.id), 'metrics.json'), 'utf8'));
+    const { app } = bench;
+    const { seconds, peakRssMb, baselineRssMb, metrics } = await bench.run(async () => (await startCascade(app.services, app.engine, { domain: 'medical', samples })).run);
     const providers = Object.fromEntries(
       Object.entries(paced.seen).map(([flavour, seen]) => {
         const activeSeconds = (seen.last - seen.first) / 1000;
@@ -119,8 +83,8 @@ export async function benchCascade(options: { samples?: number; latencyMs?: numb
       latencyMs,
       rpm: options.rpm ?? null,
       seconds,
-      peakRssMb: Math.max(peak, process.memoryUsage().rss) / 1_048_576,
-      baselineRssMb: baseline / 1_048_576,
+      peakRssMb,
+      baselineRssMb,
       calls: metrics.calls.paid,
       approved: metrics.counts.approved,
       golden: metrics.counts.golden,
@@ -128,10 +92,7 @@ export async function benchCascade(options: { samples?: number; latencyMs?: numb
       providers,
     };
   } finally {
-    clearInterval(sampler);
-    await app.close();
-    await fake.close();
-    await rm(folder, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
