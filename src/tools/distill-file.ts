@@ -1,7 +1,7 @@
 /** distill_file: a document becomes a validated golden dataset, as a background run. */
 import { z } from 'zod';
 import { distillInput, startDistill } from '../pipelines/distill/start.js';
-import { count, usd } from '../util/format.js';
+import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
 
@@ -40,7 +40,7 @@ export const distillFileTool = defineTool({
   async handle(input, { app, roots }) {
     const outcome = await startDistill(app.services, app.engine, input, await roots());
     const { estimate } = outcome;
-    const cost = `${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)})`;
+    const cost = `${usdRange(estimate.costUsd)}`;
     const calibrated = estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
     const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${cost}${calibrated}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
     const text = outcome.run

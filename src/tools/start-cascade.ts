@@ -1,7 +1,7 @@
 /** start_cascade: a domain becomes thousands of validated pairs plus a held-out golden test set, as a background run. */
 import { z } from 'zod';
 import { cascadeInput, startCascade } from '../pipelines/cascade/start.js';
-import { count, usd } from '../util/format.js';
+import { count, usd, usdRange } from '../util/format.js';
 import { defineTool } from './define.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 
@@ -42,7 +42,7 @@ export const startCascadeTool = defineTool({
     const outcome = await startCascade(app.services, app.engine, input);
     const { estimate, domain } = outcome;
     const calibrated = estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
-    const cost = `${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}${calibrated})`;
+    const cost = `${usdRange(estimate.costUsd)}${calibrated}`;
     const what = domain.kind === 'free_text' ? `free-text domain "${domain.input}"` : `the ${domain.name} template (${domain.topics} topics, ${domain.subtopics} subtopics)`;
     const yields = input.stage_a_only
       ? `stage A only: about ${count(estimate.expected.rawPairs, 'raw pair')}`

@@ -1,7 +1,7 @@
 /** start_ensemble: several teachers answer each prompt, a judge builds the consensus, as a background run. */
 import { z } from 'zod';
 import { ensembleInput, startEnsemble } from '../pipelines/ensemble/start.js';
-import { count, usd } from '../util/format.js';
+import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
 
@@ -43,7 +43,7 @@ export const startEnsembleTool = defineTool({
   async handle(input, { app, roots }) {
     const outcome = await startEnsemble(app.services, app.engine, input, await roots());
     const { estimate, source } = outcome;
-    const cost = `${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}), about ${usd(estimate.costPerSampleUsd.expected)} a sample${estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : ''}`;
+    const cost = `${usdRange(estimate.costUsd)}, about ${usd(estimate.costPerSampleUsd.expected)} a sample${estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : ''}`;
     const skipped = source.blank_lines ? ` (${count(source.blank_lines, 'blank line')} skipped)` : '';
     const plan = `${count(source.prompts, 'prompt')} from ${source.description}${skipped}, answered by ${estimate.teachers.join(', ')} and judged by ${estimate.judge}: ${count(estimate.calls.total, 'call')}, ${cost}. ${usd(outcome.availableUsd)} is available this month.`;
     const warnings = outcome.warnings.map((w) => ` ${w}`).join('');

@@ -5,6 +5,11 @@ export function usd(value: number): string {
   return `$${value.toFixed(digits)}`;
 }
 
+/** An estimate as people read it: "$0.085 (range $0.048-$0.120)". */
+export function usdRange(range: { low: number; expected: number; high: number }): string {
+  return `${usd(range.expected)} (range ${usd(range.low)}-${usd(range.high)})`;
+}
+
 export function percent(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }

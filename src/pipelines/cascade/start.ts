@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BudgetError } from '../../errors.js';
 import type { RunRecord } from '../../store/catalog.js';
 import type { Services } from '../../services.js';
-import { usd } from '../../util/format.js';
+import { usd, usdRange } from '../../util/format.js';
 import type { RunEngine } from '../engine.js';
 import { closestDomain, listDomains, provisionalTemplate, resolveDomain, subtopicCount, type DomainKind } from './domains.js';
 import { estimateCascade } from './estimate.js';
@@ -96,7 +96,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
     const scope = input.max_usd !== undefined && input.max_usd < availableUsd ? 'run' : 'month';
     const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
     throw new BudgetError(
-      `Budget: a cascade of ${input.samples.toLocaleString('en-US')} ${view.name} samples needs about ${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}) but that is more than ${limit}. ` +
+      `Budget: a cascade of ${input.samples.toLocaleString('en-US')} ${view.name} samples needs about ${usdRange(estimate.costUsd)} but that is more than ${limit}. ` +
         `Nothing was spent. Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}, or raise ${scope === 'run' ? 'max_usd' : 'the monthly budget (set_budget or DISTILLERY_BUDGET_USD)'}.`,
       { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
     );

@@ -7,7 +7,7 @@ import { BudgetError } from '../../errors.js';
 import { readDocument, resolveDocument } from '../../files/documents.js';
 import type { RunRecord } from '../../store/catalog.js';
 import type { Services } from '../../services.js';
-import { usd } from '../../util/format.js';
+import { usd, usdRange } from '../../util/format.js';
 import type { RunEngine } from '../engine.js';
 import { chunkDocument, defaultChunkOptions } from './chunker.js';
 import { estimateDistill } from './estimate.js';
@@ -53,7 +53,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
     const scope = input.max_usd !== undefined && input.max_usd < availableUsd ? 'run' : 'month';
     const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
     throw new BudgetError(
-      `Budget: distilling ${name} needs about ${usd(estimate.costUsd.expected)} (range ${usd(estimate.costUsd.low)}-${usd(estimate.costUsd.high)}) but that is more than ${limit}. ` +
+      `Budget: distilling ${name} needs about ${usdRange(estimate.costUsd)} but that is more than ${limit}. ` +
         `Nothing was spent. Lower pairs_per_chunk, raise ${scope === 'run' ? 'max_usd' : 'the monthly budget (set_budget or DISTILLERY_BUDGET_USD)'}, or distill a smaller document.`,
       { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
     );
