@@ -46,29 +46,36 @@ export async function exportDataset(app: App, request: ExportRequest, roots: str
       // With split all, a run whose golden set is not held out (a distillation) goes to train only.
       if (request.split === 'all' && !source.files.goldenHeldOut) continue;
       if (!golden && !source.files.goldenHeldOut) continue;
-      for await (const sample of splitSamples(source, 'golden', golden ? counts : scratchCounts(), request.min_score)) {
-        if (!golden) {
-          heldOut!.add(sample.id, sample.instruction);
-          continue;
+      for await (const batch of splitSamples(source, 'golden', golden ? counts : scratchCounts(), request.min_score)) {
+        for (const sample of batch) {
+          if (!golden) {
+            heldOut!.add(sample.id, sample.instruction);
+            continue;
+          }
+          if (!isUsable(sample)) { counts.skipped_empty++; continue; }
+          // Held out even when dropped as a duplicate of another run's golden sample: it is golden content.
+          heldOut?.add(sample.id, sample.instruction);
+          if (goldenSeen?.check(sample.id, sample.instruction).duplicate) { counts.cross_run_duplicates++; continue; }
+          // The writer only needs awaiting when its buffer is full.
+          const flushing = golden.writer.write(formatSample(style, sample, options));
+          if (flushing) await flushing;
+          counts.by_run[position]!.golden++;
         }
-        if (!isUsable(sample)) { counts.skipped_empty++; continue; }
-        // Held out even when dropped as a duplicate of another run's golden sample: it is golden content.
-        heldOut?.add(sample.id, sample.instruction);
-        if (goldenSeen?.check(sample.id, sample.instruction).duplicate) { counts.cross_run_duplicates++; continue; }
-        await golden.writer.write(formatSample(style, sample, options));
-        counts.by_run[position]!.golden++;
       }
     }
     if (request.split !== 'golden') {
       const train = await plan('train');
       const seen = runs.length > 1 ? new NearDuplicateIndex() : undefined;
       for (const [position, source] of sources.entries()) {
-        for await (const sample of splitSamples(source, 'train', counts, request.min_score)) {
-          if (!isUsable(sample)) { counts.skipped_empty++; continue; }
-          if (heldOut!.size > 0 && heldOut!.find(sample.instruction).duplicate) { counts.golden_overlap_dropped++; continue; }
-          if (seen?.check(sample.id, sample.instruction).duplicate) { counts.cross_run_duplicates++; continue; }
-          await train.writer.write(formatSample(style, sample, options));
-          counts.by_run[position]!.train++;
+        for await (const batch of splitSamples(source, 'train', counts, request.min_score)) {
+          for (const sample of batch) {
+            if (!isUsable(sample)) { counts.skipped_empty++; continue; }
+            if (heldOut!.size > 0 && heldOut!.find(sample.instruction).duplicate) { counts.golden_overlap_dropped++; continue; }
+            if (seen?.check(sample.id, sample.instruction).duplicate) { counts.cross_run_duplicates++; continue; }
+            const flushing = train.writer.write(formatSample(style, sample, options));
+            if (flushing) await flushing;
+            counts.by_run[position]!.train++;
+          }
         }
       }
       await exportPreferences(sources, request, options, heldOut!, counts, notes, plan);

@@ -11,6 +11,7 @@ import { runFilesFor, type RunFileSet } from '../pipelines/run-files.js';
 import type { Sample } from '../pipelines/sample.js';
 import { effectiveSample, foldDecisions, groupDecisions, type Overlay } from '../review/decisions.js';
 import { readRecords } from '../review/line-reader.js';
+import { readRecordBatches } from './records.js';
 
 export type Split = 'train' | 'golden';
 
@@ -48,74 +49,89 @@ const fileOf = (source: RunSource, name: string | undefined) => (name ? path.joi
 
 async function idsOf(file: string | undefined): Promise<Set<string>> {
   const ids = new Set<string>();
-  for await (const sample of readIfPresent<Sample>(file)) ids.add(sample.id);
+  for await (const batch of readRecordBatches<Sample>(file)) for (const sample of batch) ids.add(sample.id);
   return ids;
 }
 
-export async function* splitSamples(source: RunSource, split: Split, counts: SourceCounts, minScore?: number): AsyncGenerator<Sample> {
+/** A split's samples in batches (a read of the file each), so the caller awaits once per batch, not per sample. */
+export async function* splitSamples(source: RunSource, split: Split, counts: SourceCounts, minScore?: number): AsyncGenerator<Sample[]> {
   const { files } = source;
-  const heldOut = files.goldenHeldOut ? await idsOf(fileOf(source, files.golden)) : undefined;
+  // Golden ids are only needed to keep golden samples out of what is read from the judged file.
+  const heldOutIds = async () => (files.goldenHeldOut ? await idsOf(fileOf(source, files.golden)) : undefined);
   if (minScore !== undefined && files.judged) {
-    yield* scoredSamples(source, split, counts, minScore, heldOut);
+    yield* scoredSamples(source, split, counts, minScore, await heldOutIds());
     return;
   }
   const splitFile = split === 'golden' ? files.golden : (files.train ?? undefined);
   if (split === 'golden' && !splitFile) return;
   const pendingApprovals = new Set([...source.overlays].filter(([, overlay]) => overlay.status === 'approved').map(([id]) => id));
   if (splitFile) {
-    for await (const raw of readIfPresent<Sample>(fileOf(source, splitFile))) {
-      // A train or golden file is an approved set: a sample without a status there is approved.
-      const sample = raw.status ? raw : { ...raw, status: 'approved' as const };
-      pendingApprovals.delete(sample.id);
-      const overlay = source.overlays.get(sample.id);
-      const effective = effectiveSample(sample, overlay);
-      if (effective.status !== 'approved') {
-        if (overlay) counts.removed_by_review++;
-        continue;
+    for await (const batch of readRecordBatches<Sample>(fileOf(source, splitFile))) {
+      const kept: Sample[] = [];
+      for (const raw of batch) {
+        // A train or golden file is an approved set: a sample without a status there is approved.
+        const sample = raw.status ? raw : { ...raw, status: 'approved' as const };
+        pendingApprovals.delete(sample.id);
+        const overlay = source.overlays.get(sample.id);
+        const effective = effectiveSample(sample, overlay);
+        if (effective.status !== 'approved') {
+          if (overlay) counts.removed_by_review++;
+          continue;
+        }
+        if (minScore !== undefined && !(effective.scores?.overall >= minScore) && !overlay) {
+          counts.below_min_score++;
+          continue;
+        }
+        if (effective.original) counts.edited++;
+        kept.push(effective);
       }
-      if (minScore !== undefined && !(effective.scores?.overall >= minScore) && !overlay) {
-        counts.below_min_score++;
-        continue;
-      }
-      if (effective.original) counts.edited++;
-      yield effective;
+      yield kept;
     }
   }
   // Samples the judge did not approve (or, for an ensemble, all approved ones) come from the judged file.
   const wantsJudged = !splitFile || pendingApprovals.size > 0;
   if (!wantsJudged || (split === 'golden' && files.goldenHeldOut)) return;
-  for await (const sample of readIfPresent<Sample>(fileOf(source, files.judged))) {
-    if (heldOut?.has(sample.id) && split === 'train') continue;
-    const overlay = source.overlays.get(sample.id);
-    if (splitFile && !pendingApprovals.has(sample.id)) continue;
-    const effective = effectiveSample(sample, overlay);
-    if (effective.status !== 'approved') {
-      if (overlay && sample.status === 'approved') counts.removed_by_review++;
-      continue;
+  const heldOut = await heldOutIds();
+  for await (const batch of readRecordBatches<Sample>(fileOf(source, files.judged))) {
+    const kept: Sample[] = [];
+    for (const sample of batch) {
+      if (heldOut?.has(sample.id) && split === 'train') continue;
+      const overlay = source.overlays.get(sample.id);
+      if (splitFile && !pendingApprovals.has(sample.id)) continue;
+      const effective = effectiveSample(sample, overlay);
+      if (effective.status !== 'approved') {
+        if (overlay && sample.status === 'approved') counts.removed_by_review++;
+        continue;
+      }
+      if (splitFile || (overlay && sample.status !== 'approved')) counts.added_by_review++;
+      if (effective.original) counts.edited++;
+      kept.push(effective);
     }
-    if (splitFile || (overlay && sample.status !== 'approved')) counts.added_by_review++;
-    if (effective.original) counts.edited++;
-    yield effective;
+    yield kept;
   }
 }
 
-async function* scoredSamples(source: RunSource, split: Split, counts: SourceCounts, minScore: number, heldOut: Set<string> | undefined): AsyncGenerator<Sample> {
+async function* scoredSamples(source: RunSource, split: Split, counts: SourceCounts, minScore: number, heldOut: Set<string> | undefined): AsyncGenerator<Sample[]> {
   if (split === 'golden' && !source.files.golden) return;
-  for await (const sample of readIfPresent<Sample>(fileOf(source, source.files.judged))) {
-    if (heldOut && heldOut.has(sample.id) !== (split === 'golden')) continue;
-    const overlay = source.overlays.get(sample.id);
-    const effective = effectiveSample(sample, overlay);
-    if (overlay) {
-      if (effective.status !== 'approved') {
-        counts.removed_by_review++;
+  for await (const batch of readRecordBatches<Sample>(fileOf(source, source.files.judged))) {
+    const kept: Sample[] = [];
+    for (const sample of batch) {
+      if (heldOut && heldOut.has(sample.id) !== (split === 'golden')) continue;
+      const overlay = source.overlays.get(sample.id);
+      const effective = effectiveSample(sample, overlay);
+      if (overlay) {
+        if (effective.status !== 'approved') {
+          counts.removed_by_review++;
+          continue;
+        }
+        if (sample.status !== 'approved') counts.added_by_review++;
+      } else if (!(sample.scores?.overall >= minScore) || sample.review?.by === 'filter') {
+        counts.below_min_score++;
         continue;
       }
-      if (sample.status !== 'approved') counts.added_by_review++;
-    } else if (!(sample.scores?.overall >= minScore) || sample.review?.by === 'filter') {
-      counts.below_min_score++;
-      continue;
+      if (effective.original) counts.edited++;
+      kept.push(effective);
     }
-    if (effective.original) counts.edited++;
-    yield effective;
+    yield kept;
   }
 }

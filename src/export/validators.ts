@@ -158,18 +158,29 @@ export async function checkWrittenFile(file: string, written: CheckedFile, rowPr
   let lines = 0;
   let last = 0x0a;
   const handle = await open(file, 'r');
+  // The next read goes on while this chunk is hashed: two buffers take turns.
+  const buffers = [Buffer.allocUnsafe(4 * 1024 * 1024), Buffer.allocUnsafe(4 * 1024 * 1024)];
+  const readAt = (buffer: Buffer, position: number) =>
+    handle.read(buffer, 0, buffer.length, position).then(
+      ({ bytesRead }) => ({ bytesRead }),
+      (error: unknown) => ({ bytesRead: 0, error }), // caught at once: raised when its turn comes
+    );
+  let next = readAt(buffers[0]!, 0);
   try {
-    const chunk = Buffer.allocUnsafe(4 * 1024 * 1024);
-    for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, bytes);
+    for (let turn = 0; ; turn++) {
+      const read = await next;
+      if ('error' in read) throw read.error;
+      const { bytesRead } = read;
       if (bytesRead === 0) break;
-      const data = chunk.subarray(0, bytesRead);
+      next = readAt(buffers[(turn + 1) % 2]!, bytes + bytesRead);
+      const data = buffers[turn % 2]!.subarray(0, bytesRead);
       hash.update(data);
       bytes += bytesRead;
       for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) lines++;
       last = data[bytesRead - 1]!;
     }
   } finally {
+    await next;
     await handle.close();
   }
   const sha256 = hash.digest('hex');

@@ -13,8 +13,12 @@ const bufferBytes = 1024 * 1024;
 export class ExportFileWriter {
   rows = 0;
   // Rows are encoded into one reused buffer: joining them into a long string first costs more than the write.
-  private readonly buffer = Buffer.allocUnsafe(bufferBytes);
+  private buffer: Buffer = Buffer.allocUnsafe(bufferBytes);
   private used = 0;
+  // A full buffer goes to disk while rows fill the other one: at most one write is in flight.
+  private spare: Buffer | undefined;
+  private pending: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
   private handle: FileHandle | undefined;
   /** What each row breaks, checked on the very object serialized into the file (at most three). */
   readonly problems: string[] = [];
@@ -46,13 +50,20 @@ export class ExportFileWriter {
     return path.basename(this.target);
   }
 
-  async write(row: unknown): Promise<void> {
+  /** Serialises one row as a line; returns a promise (to await) only when the buffer had to be flushed. */
+  write(row: unknown): Promise<void> | undefined {
     this.rows++;
     if (this.check && this.problems.length < 3) {
       const problem = typeof row !== 'object' || row === null || Array.isArray(row) ? `is ${Array.isArray(row) ? 'a JSON array' : 'not a JSON object'}; JSONL needs one object per line` : this.check(row as Record<string, unknown>);
       if (problem) this.problems.push(`line ${this.rows}${problem.startsWith('is ') ? ' ' : ': '}${problem}`);
     }
-    await this.writeText(JSON.stringify(row) + '\n');
+    const json = JSON.stringify(row);
+    // UTF-8 needs at most three bytes per UTF-16 unit, plus the newline.
+    if (this.used + json.length * 3 + 1 > bufferBytes) return this.writeText(json + '\n');
+    // Encoded straight into the buffer, then the newline byte: no joined copy of the line.
+    this.used += this.buffer.write(json, this.used, 'utf8');
+    this.buffer[this.used++] = 0x0a;
+    return undefined;
   }
 
   /** Rows, size and sha256 of everything written; only after close. */
@@ -73,6 +84,7 @@ export class ExportFileWriter {
   async close(): Promise<void> {
     if (!this.handle) return;
     await this.flush();
+    await this.settle();
     this.digest = this.hash.digest('hex');
     try {
       await this.handle.sync();
@@ -92,28 +104,51 @@ export class ExportFileWriter {
   }
 
   async discard(): Promise<void> {
+    await this.pending;
     await this.handle?.close().catch(() => undefined);
     this.handle = undefined;
     await unlink(this.temp).catch(() => undefined);
   }
 
+  /** Starts writing the filled part of the buffer (after the write before it) and carries on in the other buffer. */
   private async flush(): Promise<void> {
     if (this.used === 0) return;
-    const bytes = this.buffer.subarray(0, this.used);
+    await this.settle();
+    const full = this.buffer;
+    const bytes = full.subarray(0, this.used);
+    this.buffer = this.spare ?? Buffer.allocUnsafe(bufferBytes);
     this.used = 0;
-    await this.writeBytes(bytes);
+    this.hash.update(bytes);
+    this.bytes += bytes.length;
+    // Caught at once (a rejection nobody awaits yet would be unhandled) and raised by the next settle.
+    this.pending = this.writeAll(bytes).then(
+      () => void (this.spare = full),
+      (error: unknown) => void (this.failure = { error }),
+    );
+  }
+
+  /** Waits for the write in flight; throws what it failed with. */
+  private async settle(): Promise<void> {
+    await this.pending;
+    this.pending = undefined;
+    if (this.failure) throw failed(this.target, this.failure.error);
   }
 
   private async writeBytes(bytes: Buffer): Promise<void> {
-    if (!this.handle) return;
+    await this.settle();
     this.hash.update(bytes);
     this.bytes += bytes.length;
     try {
-      let offset = 0;
-      while (offset < bytes.length) offset += (await this.handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+      await this.writeAll(bytes);
     } catch (error) {
       throw failed(this.target, error);
     }
+  }
+
+  private async writeAll(bytes: Buffer): Promise<void> {
+    if (!this.handle) return;
+    let offset = 0;
+    while (offset < bytes.length) offset += (await this.handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
   }
 }
 
