@@ -1,7 +1,7 @@
 /**
  * Near-duplicate detection for questions within a run: a normalised exact match, then MinHash with
  * locality-sensitive banding over word shingles, confirmed by the exact Jaccard similarity of the
- * shingle sets. Memory grows with the number of kept questions only (their signatures and shingles).
+ * shingle sets. Memory grows with the number of kept questions only, as hashes (see NearDuplicateIndex).
  */
 const hashes = 64;
 const bands = 16;
@@ -33,22 +33,59 @@ export function shingles(normalized: string): Set<string> {
   return set;
 }
 
-function hashString(text: string): number {
-  let hash = 0x811c9dc5;
+function hashString(text: string, seed = 0x811c9dc5): number {
+  let hash = seed;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }
 
-function signature(set: Set<string>): Uint32Array {
+/** A 53-bit key from two 32-bit hashes: collisions are negligible at any realistic run size. */
+function wideKey(high: number, low: number): number {
+  return (high & 0x1fffff) * 0x100000000 + (low >>> 0);
+}
+
+/** The shingles of a normalised text as sorted, distinct 32-bit hashes: 4 bytes each instead of a string. */
+function shingleHashes(normalized: string): Uint32Array {
+  const unique = new Set<number>();
+  for (const shingle of shingles(normalized)) unique.add(hashString(shingle));
+  return Uint32Array.from(unique).sort();
+}
+
+/** Jaccard similarity of two sorted hash sets, by one merge pass. */
+function sortedJaccard(a: Uint32Array, b: Uint32Array): number {
+  if (a.length === 0 && b.length === 0) return 1;
+  let shared = 0;
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) {
+      shared++;
+      i++;
+      j++;
+    } else if (a[i]! < b[j]!) i++;
+    else j++;
+  }
+  return shared / (a.length + b.length - shared);
+}
+
+function signature(set: Uint32Array): Uint32Array {
   const result = new Uint32Array(hashes).fill(0xffffffff);
-  for (const shingle of set) {
-    const base = hashString(shingle);
+  for (const base of set) {
     for (let i = 0; i < hashes; i++) {
       const value = (Math.imul(base ^ seeds[i]!, 0x2c1b3c6d) ^ (base >>> 15)) >>> 0;
       if (value < result[i]!) result[i] = value;
     }
   }
   return result;
+}
+
+function bandKey(sig: Uint32Array, band: number): number {
+  let high = Math.imul(band + 1, 0x9e3779b1);
+  let low = 0x811c9dc5 ^ band;
+  for (let r = 0; r < rows; r++) {
+    const value = sig[band * rows + r]!;
+    high = Math.imul(high ^ value, 0x01000193);
+    low = Math.imul(low ^ value, 0x2c1b3c6d) ^ (low >>> 13);
+  }
+  return wideKey(high, low);
 }
 
 export function jaccard(a: Set<string>, b: Set<string>): number {
@@ -60,59 +97,80 @@ export function jaccard(a: Set<string>, b: Set<string>): number {
 
 export type DuplicateVerdict = { duplicate: false } | { duplicate: true; kind: 'exact' | 'near'; of: string; similarity: number };
 
+/**
+ * Kept texts are held as hashes only: a 53-bit key of the normalised text, the sorted shingle hashes
+ * and 16 numeric band keys, about 0.7 KB per text where strings took several.
+ */
 export class NearDuplicateIndex {
-  private readonly exact = new Map<string, string>();
-  private readonly buckets = new Map<string, string[]>();
-  private readonly sets = new Map<string, Set<string>>();
+  private readonly ids: string[] = [];
+  private readonly sets: Uint32Array[] = [];
+  private readonly exact = new Map<number, number>();
+  /** Band key to the index of the one text in that bucket, or of several. */
+  private readonly buckets = new Map<number, number | number[]>();
 
   constructor(private readonly threshold = 0.7) {}
 
   /** Checks `text` against everything added so far; adds it under `id` when it is new. */
   check(id: string, text: string): DuplicateVerdict {
-    const verdict = this.find(text);
-    if (!verdict.duplicate) this.add(id, text);
+    const entry = prepare(text);
+    const verdict = this.match(entry);
+    if (!verdict.duplicate) this.insert(id, entry);
     return verdict;
   }
 
   find(text: string): DuplicateVerdict {
-    const normalized = normalizeText(text);
-    const exactMatch = this.exact.get(normalized);
-    if (exactMatch) return { duplicate: true, kind: 'exact', of: exactMatch, similarity: 1 };
-    const set = shingles(normalized);
-    const sig = signature(set);
-    const seen = new Set<string>();
-    for (let band = 0; band < bands; band++) {
-      for (const candidate of this.buckets.get(bandKey(sig, band)) ?? []) {
+    return this.match(prepare(text));
+  }
+
+  add(id: string, text: string): void {
+    this.insert(id, prepare(text));
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  private match(entry: Prepared): DuplicateVerdict {
+    const exactMatch = this.exact.get(entry.exactKey);
+    if (exactMatch !== undefined) return { duplicate: true, kind: 'exact', of: this.ids[exactMatch]!, similarity: 1 };
+    const seen = new Set<number>();
+    for (const key of entry.bandKeys) {
+      const bucket = this.buckets.get(key);
+      if (bucket === undefined) continue;
+      for (const candidate of typeof bucket === 'number' ? [bucket] : bucket) {
         if (seen.has(candidate)) continue;
         seen.add(candidate);
-        const similarity = jaccard(set, this.sets.get(candidate)!);
-        if (similarity >= this.threshold) return { duplicate: true, kind: 'near', of: candidate, similarity };
+        const similarity = sortedJaccard(entry.set, this.sets[candidate]!);
+        if (similarity >= this.threshold) return { duplicate: true, kind: 'near', of: this.ids[candidate]!, similarity };
       }
     }
     return { duplicate: false };
   }
 
-  add(id: string, text: string): void {
-    const normalized = normalizeText(text);
-    const set = shingles(normalized);
-    const sig = signature(set);
-    this.exact.set(normalized, id);
-    this.sets.set(id, set);
-    for (let band = 0; band < bands; band++) {
-      const key = bandKey(sig, band);
+  private insert(id: string, entry: Prepared): void {
+    const index = this.ids.length;
+    this.ids.push(id);
+    this.sets.push(entry.set);
+    if (!this.exact.has(entry.exactKey)) this.exact.set(entry.exactKey, index);
+    for (const key of entry.bandKeys) {
       const bucket = this.buckets.get(key);
-      if (bucket) bucket.push(id);
-      else this.buckets.set(key, [id]);
+      if (bucket === undefined) this.buckets.set(key, index);
+      else if (typeof bucket === 'number') this.buckets.set(key, [bucket, index]);
+      else bucket.push(index);
     }
-  }
-
-  get size(): number {
-    return this.sets.size;
   }
 }
 
-function bandKey(sig: Uint32Array, band: number): string {
-  let key = `${band}:`;
-  for (let r = 0; r < rows; r++) key += `${sig[band * rows + r]!.toString(36)},`;
-  return key;
+interface Prepared {
+  exactKey: number;
+  set: Uint32Array;
+  bandKeys: number[];
+}
+
+function prepare(text: string): Prepared {
+  const normalized = normalizeText(text);
+  const set = shingleHashes(normalized);
+  const sig = signature(set);
+  const bandKeys = Array.from({ length: bands }, (_, band) => bandKey(sig, band));
+  return { exactKey: wideKey(hashString(normalized, 0x01000193), hashString(normalized)), set, bandKeys };
 }
