@@ -40,10 +40,37 @@ export function createAdapter(provider: ProviderConfig): ProviderAdapter {
   return new GuardedAdapter(provider);
 }
 
+/**
+ * Per-call abort signals tied to a long-lived one (a run's). An SDK adds a listener to the signal it
+ * is given and openai 6 never removes it (openai/openai-node#1811): with the run's signal, every call
+ * of a 20,000-call run would stay reachable, and each new listener scans the ones before it. With a
+ * per-call signal the run's signal carries one listener per adapter, whatever the number of calls.
+ */
+class CallSignals {
+  private readonly open = new WeakMap<AbortSignal, Set<AbortController>>();
+
+  child(parent: AbortSignal): { signal: AbortSignal; close: () => void } {
+    let calls = this.open.get(parent);
+    if (!calls) {
+      const created = new Set<AbortController>();
+      calls = created;
+      this.open.set(parent, created);
+      parent.addEventListener('abort', () => {
+        for (const call of created) call.abort(parent.reason);
+        created.clear();
+      }, { once: true });
+    }
+    const controller = new AbortController();
+    calls.add(controller);
+    return { signal: controller.signal, close: () => calls.delete(controller) };
+  }
+}
+
 class GuardedAdapter implements ProviderAdapter {
   readonly provider: string;
   readonly acceptsJsonSchema: boolean;
   private readonly client: ProviderClient | undefined;
+  private readonly signals = new CallSignals();
 
   constructor(private readonly config: ProviderConfig) {
     this.provider = config.name;
@@ -63,13 +90,16 @@ class GuardedAdapter implements ProviderAdapter {
       throw new ProviderError(this.provider, 'auth', `${this.provider} has no API key, so nothing was sent. Set ${this.config.apiKeyEnv} in the environment or .env.`);
     }
     if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
+    const call = request.signal ? this.signals.child(request.signal) : undefined;
     try {
-      return await this.client.call(request);
+      return await this.client.call(call ? { ...request, signal: call.signal } : request);
     } catch (error) {
       const facts = this.client.describeFailure(error);
       if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
       if (!facts) throw error;
       throw this.toError(facts, request);
+    } finally {
+      call?.close();
     }
   }
 

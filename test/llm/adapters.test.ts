@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../src/config.js';
 import { ProviderError } from '../../src/errors.js';
@@ -231,6 +232,20 @@ describe('provider failures', () => {
     controller.abort();
     const error = await pending;
     expect([error.kind, error.isRetryable, error.isFatal]).toEqual(['cancelled', false, false]);
+  });
+
+  it.each(['openai', 'anthropic'] as Flavour[])('leaves one listener on a long-lived %s signal however many calls it carried, and still cancels through it', async (flavour) => {
+    fake.responder = () => reply.json({ answer: '4' });
+    const adapter = createAdapter(provider(flavour));
+    const run = new AbortController();
+    for (let index = 0; index < 30; index++) await adapter.send(request({ signal: run.signal }));
+    // openai 6 never removes the listener it adds to the signal it is given (openai/openai-node#1811).
+    expect(getEventListeners(run.signal, 'abort').length).toBeLessThanOrEqual(1);
+    fake.script(reply.hang());
+    const pending = failure(adapter.send(request({ signal: run.signal })));
+    while (fake.requests.length < 31) await new Promise((resolve) => setTimeout(resolve, 5));
+    run.abort();
+    expect((await pending).kind).toBe('cancelled');
   });
 
   it('sends nothing when the signal is already aborted', async () => {
