@@ -35,7 +35,14 @@ interface Waiter {
   resolve: (permit: Permit) => void;
   reject: (reason: unknown) => void;
   signal?: AbortSignal;
-  onAbort?: () => void;
+  /** Counted in its signal's watch: it had to queue. */
+  watched?: boolean;
+}
+
+/** One abort listener per signal with queued waiters: a run queues thousands of calls on one signal. */
+interface Watch {
+  waiting: number;
+  onAbort: () => void;
 }
 
 const defaultRetryAfterMs = 1000;
@@ -47,6 +54,7 @@ export class Limiter {
   private readonly maxConcurrency: number;
   private readonly now: () => number;
   private readonly queue: Waiter[] = [];
+  private readonly watches = new Map<AbortSignal, Watch>();
   private limit: number;
   private inFlight = 0;
   private sent = 0;
@@ -86,19 +94,41 @@ export class Limiter {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Permit>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal };
-      if (signal) {
-        waiter.onAbort = () => {
-          const index = this.queue.indexOf(waiter);
-          if (index < 0) return;
-          this.queue.splice(index, 1);
-          reject(signal.reason);
-          this.pump();
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
       this.queue.push(waiter);
       this.pump();
+      // Only a waiter left in the queue needs to hear about an abort.
+      if (signal && this.queue.at(-1) === waiter) {
+        waiter.watched = true;
+        this.watch(signal);
+      }
     });
+  }
+
+  private watch(signal: AbortSignal): void {
+    const watch = this.watches.get(signal);
+    if (watch) {
+      watch.waiting += 1;
+      return;
+    }
+    const onAbort = () => {
+      this.watches.delete(signal);
+      let kept = 0;
+      for (const waiter of this.queue) {
+        if (waiter.signal === signal) waiter.reject(signal.reason);
+        else this.queue[kept++] = waiter;
+      }
+      this.queue.length = kept;
+      this.pump();
+    };
+    this.watches.set(signal, { waiting: 1, onAbort });
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  private unwatch(signal: AbortSignal): void {
+    const watch = this.watches.get(signal);
+    if (!watch || --watch.waiting > 0) return;
+    this.watches.delete(signal);
+    signal.removeEventListener('abort', watch.onAbort);
   }
 
   stats(): LimiterStats {
@@ -131,7 +161,7 @@ export class Limiter {
   }
 
   private start(waiter: Waiter): void {
-    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
+    if (waiter.watched) this.unwatch(waiter.signal!);
     this.inFlight += 1;
     this.sent += 1;
     const epoch = this.epoch;

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { Limiter, type Permit } from '../../src/llm/limiter.js';
@@ -70,6 +71,40 @@ describe('Limiter concurrency', () => {
     const permit = await next;
     expect(limiter.stats()).toMatchObject({ inFlight: 1, queued: 0, sent: 2 });
     permit.release({ kind: 'ok' });
+  });
+
+  it('listens once per signal however many calls queue on it, and stops listening when none is left', async () => {
+    const limiter = new Limiter({ name: 'test/model', concurrency: 2, requestsPerMinute: 600_000 });
+    const controller = new AbortController();
+    const running: Permit[] = [];
+    const waiting = Array.from({ length: 500 }, () => limiter.acquire(controller.signal).then((permit) => running.push(permit)));
+    await Promise.resolve();
+    expect(limiter.stats()).toMatchObject({ inFlight: 2, queued: 498 });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    while (limiter.stats().sent < 500 || running.length > 0) {
+      running.shift()?.release({ kind: 'ok' });
+      await Promise.resolve();
+    }
+    await Promise.all(waiting);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('rejects every call queued on an aborted signal and keeps the others in order', async () => {
+    const limiter = new Limiter({ name: 'test/model', concurrency: 1, requestsPerMinute: 600_000 });
+    const holder = await limiter.acquire();
+    const run = new AbortController();
+    const other = new AbortController();
+    const outcomes: string[] = [];
+    const track = (name: string, promise: Promise<Permit>) => promise.then(() => outcomes.push(`${name} started`), () => outcomes.push(`${name} cancelled`));
+    const tasks = [track('a', limiter.acquire(run.signal)), track('b', limiter.acquire(other.signal)), track('c', limiter.acquire(run.signal)), track('d', limiter.acquire())];
+    run.abort(new Error('run cancelled'));
+    holder.release({ kind: 'ok' });
+    await vi.waitFor(() => expect(outcomes).toHaveLength(3));
+    expect(outcomes.slice(0, 2).sort()).toEqual(['a cancelled', 'c cancelled']);
+    expect(outcomes[2]).toBe('b started');
+    expect(limiter.stats()).toMatchObject({ inFlight: 1, queued: 1 });
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    void tasks;
   });
 
   it('rejects at once when the signal is already aborted, without queueing', async () => {
