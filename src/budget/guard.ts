@@ -46,6 +46,20 @@ interface CapOptions {
   useReserve?: boolean;
 }
 
+interface HeldSum {
+  usd: number;
+  holds: number;
+}
+
+/** Adds (sign 1) or removes (sign -1) a hold from a running sum; the last one out resets it to exactly 0. */
+function adjust(sums: Map<string, HeldSum>, key: string, amountUsd: number, sign: 1 | -1): void {
+  const sum = sums.get(key) ?? { usd: 0, holds: 0 };
+  sum.holds += sign;
+  sum.usd += sign * amountUsd;
+  if (sum.holds === 0) sums.delete(key);
+  else sums.set(key, sum);
+}
+
 /** Float sums drift by far less than this; it keeps an exact fit from being refused. */
 const epsilon = 1e-9;
 
@@ -57,6 +71,9 @@ export class BudgetGuard {
   readonly #ledger: Ledger;
   readonly #options: Required<BudgetOptions>;
   readonly #holds = new Map<number, Reservation>();
+  /** Sums of the holds by month and by run, kept as holds come and go: a check reads one entry. */
+  readonly #heldByMonth = new Map<string, HeldSum>();
+  readonly #heldByRun = new Map<string, HeldSum>();
   #nextId = 1;
 
   constructor(ledger: Ledger, options: BudgetOptions) {
@@ -91,6 +108,7 @@ export class BudgetGuard {
     const reservation: Reservation = { id: this.#nextId++, amountUsd, month, useReserve: options.useReserve === true };
     if (options.runId !== undefined) reservation.runId = options.runId;
     this.#holds.set(reservation.id, reservation);
+    this.#track(reservation, 1);
     return reservation;
   }
 
@@ -99,6 +117,7 @@ export class BudgetGuard {
     if (!this.#holds.delete(reservation.id)) {
       throw new InputError(`Reservation ${reservation.id} was already committed or released; its cost was not recorded twice.`);
     }
+    this.#track(reservation, -1);
     // Ledger.append counts the cost before its first await, so no check sees neither hold nor cost.
     const record: LedgerEntry = { ...entry, month: reservation.month, reservedUsd: reservation.amountUsd };
     if (reservation.runId !== undefined && record.runId === undefined) record.runId = reservation.runId;
@@ -107,7 +126,7 @@ export class BudgetGuard {
 
   /** Releases a hold whose call was never sent. */
   release(reservation: Reservation): void {
-    this.#holds.delete(reservation.id);
+    if (this.#holds.delete(reservation.id)) this.#track(reservation, -1);
   }
 
   canCover(amountUsd: number, options: { runId?: string; runCapUsd?: number } = {}): boolean {
@@ -124,7 +143,7 @@ export class BudgetGuard {
     const totals = this.#ledger.totals(month);
     const budgetUsd = this.#options.monthlyUsd;
     const reserveUsd = this.#reserveUsd();
-    const reservedUsd = this.#held((hold) => hold.month === month);
+    const reservedUsd = this.#heldInMonth(month);
     return {
       month,
       budgetUsd,
@@ -158,20 +177,27 @@ export class BudgetGuard {
     return this.#options.monthlyUsd * this.#options.reserveFraction;
   }
 
-  #held(match: (hold: Reservation) => boolean): number {
-    let sum = 0;
-    for (const hold of this.#holds.values()) if (match(hold)) sum += hold.amountUsd;
-    return sum;
+  #track(reservation: Reservation, sign: 1 | -1): void {
+    adjust(this.#heldByMonth, reservation.month, reservation.amountUsd, sign);
+    if (reservation.runId !== undefined) adjust(this.#heldByRun, reservation.runId, reservation.amountUsd, sign);
+  }
+
+  #heldInMonth(month: string): number {
+    return this.#heldByMonth.get(month)?.usd ?? 0;
+  }
+
+  #heldForRun(runId: string): number {
+    return this.#heldByRun.get(runId)?.usd ?? 0;
   }
 
   #monthAvailable(month: string, useReserve: boolean): number {
     const limit = this.#options.monthlyUsd - (useReserve ? 0 : this.#reserveUsd());
-    const used = this.#ledger.totals(month).spentUsd + this.#held((hold) => hold.month === month);
+    const used = this.#ledger.totals(month).spentUsd + this.#heldInMonth(month);
     return Math.max(0, limit - used);
   }
 
   #runAvailable(runId: string, capUsd: number): number {
-    return Math.max(0, capUsd - this.#ledger.runSpent(runId) - this.#held((hold) => hold.runId === runId));
+    return Math.max(0, capUsd - this.#ledger.runSpent(runId) - this.#heldForRun(runId));
   }
 
   #nextMonthStart(month: string): string {
@@ -181,7 +207,7 @@ export class BudgetGuard {
   #monthError(month: string, neededUsd: number, availableUsd: number, useReserve: boolean): BudgetError {
     const budget = usd(this.#options.monthlyUsd);
     const reserve = useReserve ? `including the ${usd(this.#reserveUsd())} reserve` : `${usd(this.#reserveUsd())} reserve held back`;
-    const inFlight = this.#held((hold) => hold.month === month);
+    const inFlight = this.#heldInMonth(month);
     const held = inFlight > 0 ? `, ${usd(inFlight)} held for calls in flight` : '';
     return new BudgetError(
       `Budget: this call needs about ${usd(neededUsd)} but ${usd(availableUsd)} of the ${budget} monthly budget remains (${reserve}${held}). ` +
@@ -191,7 +217,7 @@ export class BudgetGuard {
   }
 
   #runError(runId: string, capUsd: number, neededUsd: number, availableUsd: number): BudgetError {
-    const inFlight = this.#held((hold) => hold.runId === runId);
+    const inFlight = this.#heldForRun(runId);
     const held = inFlight > 0 ? ` (plus ${usd(inFlight)} held for calls in flight)` : '';
     return new BudgetError(
       `Run ${runId} has spent ${usd(this.#ledger.runSpent(runId))}${held} of its max_usd ${usd(capUsd)}; the next call needs about ${usd(neededUsd)}. ` +
