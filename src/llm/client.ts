@@ -11,7 +11,7 @@ import { createAdapter } from './adapters.js';
 import { Limiter } from './limiter.js';
 import { PriceTable, costUsd, worstCaseUsd, isPeak } from './prices.js';
 import { jsonSchemaFor, parseStructured, reaskMessage, schemaInstruction } from './structured.js';
-import { estimatePromptTokens } from './tokens.js';
+import { promptTokensToHold } from './tokens.js';
 import { addUsage, emptyUsage, type ChatMessage, type LlmRequest, type LlmResult, type ModelTarget, type ProviderAdapter, type StageRole, type Usage } from './types.js';
 
 export interface ResolvedTarget {
@@ -112,7 +112,7 @@ export class LlmClient {
 
     for (;;) {
       const at = this.now();
-      const promptTokens = estimatePromptTokens(target.provider.name, system, ...messages.map((m) => m.content));
+      const promptTokens = promptTokensToHold(target.provider.name, system, messages.map((m) => m.content));
       const hold = this.options.guard.reserve(worstCaseUsd(target.price, promptTokens, maxOutputTokens, at), {
         runId: request.runId,
         runCapUsd: options.runCapUsd,

@@ -35,9 +35,16 @@ export function promptTokenMargin(provider: string): number {
   return 1.1;
 }
 
-/** Estimated prompt tokens for one request whose messages (system prompt included) are `texts`. */
-/** The first text is the system prompt, counted once per distinct text. */
-export function estimatePromptTokens(provider: string, ...texts: string[]): number {
-  const counted = texts.reduce((sum, text, index) => sum + (index === 0 ? systemTokens(text) : estimateTokens(text)), 0);
-  return Math.ceil(counted * promptTokenMargin(provider)) + perMessageOverhead * texts.length;
+/** A message's tokens are at most about half its UTF-8 bytes in any script: English runs near 4 bytes per token, CJK near 3. */
+const bytesPerTokenBound = 2;
+
+/**
+ * Prompt tokens to hold budget for on one request. The system prompt, the same on every call of a
+ * stage, is counted once and cached; the messages are bounded by their UTF-8 length, so no tokenizer
+ * runs per call (it cost as much as the HTTP call itself on a 20,000-call cascade).
+ */
+export function promptTokensToHold(provider: string, system: string, messages: string[]): number {
+  let messageTokens = 0;
+  for (const message of messages) messageTokens += Math.ceil(Buffer.byteLength(message, 'utf8') / bytesPerTokenBound);
+  return Math.ceil(systemTokens(system) * promptTokenMargin(provider)) + messageTokens + perMessageOverhead * (messages.length + 1);
 }

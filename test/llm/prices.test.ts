@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PriceRow } from '../../src/config.js';
 import { PriceMissingError } from '../../src/errors.js';
 import { costUsd, isPeak, PriceTable, ratesAt, worstCaseUsd } from '../../src/llm/prices.js';
-import { estimatePromptTokens, estimateTokens, promptTokenMargin } from '../../src/llm/tokens.js';
+import { estimateTokens, promptTokenMargin, promptTokensToHold } from '../../src/llm/tokens.js';
 import { emptyUsage, promptTokens, type Usage } from '../../src/llm/types.js';
 
 const table = PriceTable.load();
@@ -166,11 +166,24 @@ describe('token estimates', () => {
     expect(promptTokenMargin('openai')).toBe(1.1);
     const system = 'You write question and answer pairs from a legal text. '.repeat(20);
     const prompt = 'Chunk 12: The tenant shall pay rent on the first day of each month.';
-    const counted = estimateTokens(system) + estimateTokens(prompt);
-    const anthropic = estimatePromptTokens('anthropic', system, prompt);
-    expect(anthropic).toBeGreaterThanOrEqual(Math.ceil(counted * 1.35));
-    expect(anthropic).toBeLessThan(Math.ceil(counted * 1.35) + 50);
-    expect(estimatePromptTokens('deepseek', system, prompt)).toBeLessThan(anthropic);
-    expect(estimatePromptTokens('openai', system, prompt)).toBeLessThan(estimatePromptTokens('deepseek', system, prompt));
+    const anthropic = promptTokensToHold('anthropic', system, [prompt]);
+    expect(anthropic).toBeGreaterThanOrEqual(Math.ceil(estimateTokens(system) * 1.35) + estimateTokens(prompt));
+    expect(promptTokensToHold('deepseek', system, [prompt])).toBeLessThan(anthropic);
+    expect(promptTokensToHold('openai', system, [prompt])).toBeLessThan(promptTokensToHold('deepseek', system, [prompt]));
+  });
+
+  it('holds at least the counted tokens of a message in any script, and not wildly more for prose', () => {
+    const samples = [
+      'The tenant shall pay rent on the first day of each month, unless the landlord agrees otherwise in writing.',
+      '借地借家法第三十二条により、建物の借賃が土地若しくは建物に対する租税その他の負担の増減により不相当となったときは、契約の条件にかかわらず、当事者は将来に向かって建物の借賃の額の増減を請求することができる。',
+      'Арендатор обязан своевременно вносить арендную плату за пользование имуществом в порядке, установленном договором.',
+      '{"instruction":"Convert 37.5 °C to °F","output":"99.5 °F","scores":[9,8,10]}',
+    ];
+    for (const text of samples) {
+      const held = promptTokensToHold('openai', '', [text]) - 16;
+      expect(held, text).toBeGreaterThanOrEqual(estimateTokens(text));
+    }
+    const prose = samples[0]!;
+    expect(promptTokensToHold('openai', '', [prose]) - 16).toBeLessThan(estimateTokens(prose) * 3);
   });
 });
