@@ -1,17 +1,26 @@
 /**
- * A cascade end to end against the fake providers, in process, through the real SDK clients over
- * loopback: wall time, peak memory, calls, the request rate each provider saw and the 429s. With
- * `rpm`, the fake enforces that many requests per minute per provider (a sliding minute, answering
- * 429 with retry-after beyond it) and Distillery is configured with the same limit.
- * benchBareHttp is the floor: the same number of bare HTTP POSTs to the fake, with no pipeline.
- * Run directly: node --expose-gc --import tsx bench/cascade.ts [samples] [latencyMs] [rpm]
+ * A cascade end to end, measured the way a user runs it: `node dist/cli.js cascade` in its own
+ * process (the built code, no tsx), against the fake providers served from this process over
+ * loopback. Reports wall time, the CLI process's peak RSS (VmHWM), calls, the request rate each
+ * provider saw and the 429s. With `rpm`, the fake enforces that many requests per minute per provider
+ * (a sliding minute, answering 429 with retry-after beyond it) and Distillery is configured with it.
+ *
+ * The floor: the very requests the cascade sent (same paths, same bodies), replayed as bare fetch
+ * POSTs from a third process (bench/replay.ts) at the cascade's concurrency, 64 per provider, against
+ * the same fake. So the ratio prices exactly what Distillery adds around the same HTTP calls.
+ * Run directly: node --import tsx bench/cascade.ts [samples] [latencyMs] [rpm]
  */
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeProviderServer, reply, type Flavour, type FakeRequest } from '../test/fakes/provider-server.js';
 import { distilleryResponder } from '../test/fakes/distillery-responder.js';
-import { startCascade } from '../src/pipelines/cascade/start.js';
-import { fakeBench } from './fake-app.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const concurrency = 64;
 
 export interface ProviderRate {
   requests: number;
@@ -25,18 +34,31 @@ export interface CascadeBenchResult {
   samples: number;
   latencyMs: number;
   rpm: number | null;
+  /** From starting the process to its exit. */
   seconds: number;
+  /** From the first provider request to the process's exit: without Node's start and module loading. */
+  secondsFromFirstRequest: number;
   peakRssMb: number;
+  /** Peak RSS of the same command on a 10-sample cascade: the code and libraries loaded. */
   baselineRssMb: number;
   calls: number;
   approved: number;
   golden: number;
   rateLimited: number;
+  /** Share of one core the fake used while serving the cascade, to show it was not the bottleneck. */
+  fakeBusy: number;
   providers: Record<Flavour, ProviderRate>;
+  floor?: { seconds: number; calls: number; fakeBusy: number; ratio: number; ratioFromFirstRequest: number };
 }
 
-/** Per-provider sliding-minute limit at the fake, and what each provider saw. */
-function pacedResponder(rpm: number | undefined) {
+interface Captured {
+  flavour: Flavour;
+  path: string;
+  body: string;
+}
+
+/** Per-provider sliding-minute limit at the fake, what each provider saw, and (optionally) every request. */
+function pacedResponder(rpm: number | undefined, captured: Captured[] | undefined) {
   const windows: Record<Flavour, number[]> = { openai: [], deepseek: [], anthropic: [] };
   const seen: Record<Flavour, { requests: number; rateLimited: number; first: number; last: number }> = {
     openai: { requests: 0, rateLimited: 0, first: 0, last: 0 },
@@ -49,6 +71,7 @@ function pacedResponder(rpm: number | undefined) {
     stats.requests++;
     stats.first ||= now;
     stats.last = now;
+    captured?.push({ flavour: request.flavour, path: request.path, body: JSON.stringify(request.body) });
     if (rpm !== undefined) {
       const window = windows[request.flavour];
       while (window.length > 0 && window[0]! <= now - 60_000) window.shift();
@@ -63,14 +86,76 @@ function pacedResponder(rpm: number | undefined) {
   return { responder, seen };
 }
 
-export async function benchCascade(options: { samples?: number; latencyMs?: number; rpm?: number } = {}): Promise<CascadeBenchResult> {
+/** Runs a command to its end, sampling its VmHWM (peak resident set) from /proc while it runs. */
+async function runMeasured(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; endedAt: number; peakRssMb: number; stdout: string }> {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  let peakKb = 0;
+  const sample = async () => {
+    const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    if (match) peakKb = Math.max(peakKb, Number(match[1]));
+  };
+  const sampler = setInterval(() => void sample(), 25);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`${path.basename(args[0] ?? command)} ${args.slice(1).join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
+  const endedAt = performance.now();
+  return { seconds: (endedAt - started) / 1000, endedAt, peakRssMb: peakKb / 1024, stdout };
+}
+
+async function cascadeCli(folder: string, fake: FakeProviderServer, rpm: number | undefined, samples: number, name: string) {
+  const home = path.join(folder, `home-${name}`);
+  const docs = path.join(folder, 'docs');
+  await mkdir(docs, { recursive: true });
+  const env = {
+    PATH: process.env.PATH,
+    DISTILLERY_HOME: home,
+    DISTILLERY_ROOTS: docs,
+    DISTILLERY_CONFIG: path.join(folder, 'config.json'),
+    DISTILLERY_BUDGET_USD: '10000',
+    DEEPSEEK_API_KEY: 'bench',
+    ANTHROPIC_API_KEY: 'bench',
+    OPENAI_API_KEY: 'bench',
+    DEEPSEEK_BASE_URL: fake.baseUrl('deepseek'),
+    ANTHROPIC_BASE_URL: fake.baseUrl('anthropic'),
+    OPENAI_BASE_URL: fake.baseUrl('openai'),
+  };
+  const limits = { concurrency, requests_per_minute: rpm ?? 1_000_000 };
+  await writeFile(env.DISTILLERY_CONFIG, JSON.stringify({ providers: { deepseek: limits, anthropic: limits, openai: limits } }));
+  const measured = await runMeasured(process.execPath, [cli, 'cascade', '--samples', String(samples), '--domain', 'medical'], { cwd: folder, env });
+  const [runId] = await readdir(path.join(home, 'runs'));
+  const metrics = JSON.parse(await readFile(path.join(home, 'runs', runId!, 'metrics.json'), 'utf8'));
+  return { ...measured, metrics };
+}
+
+/** CPU time this process spent while `work` ran, as a share of one core. */
+async function busy<T>(work: () => Promise<T>): Promise<{ value: T; share: number }> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const value = await work();
+  const used = process.cpuUsage(cpu);
+  return { value, share: (used.user + used.system) / 1000 / (performance.now() - started) };
+}
+
+export async function benchCascade(options: { samples?: number; latencyMs?: number; rpm?: number; floor?: boolean } = {}): Promise<CascadeBenchResult> {
   const samples = options.samples ?? 10_000;
   const latencyMs = options.latencyMs ?? 0;
-  const paced = pacedResponder(options.rpm);
-  const bench = await fakeBench({ name: 'cascade', responder: paced.responder, latencyMs, requestsPerMinute: options.rpm, budgetUsd: 10_000 });
+  const captured: Captured[] | undefined = options.floor ? [] : undefined;
+  const paced = pacedResponder(options.rpm, captured);
+  const fake = await FakeProviderServer.start({ latencyMs, responder: paced.responder });
+  // The fake keeps every request for tests; a benchmark does not need them.
+  const trim = setInterval(() => (fake.requests.length = 0), 50);
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'distillery-bench-cascade-'));
   try {
-    const { app } = bench;
-    const { seconds, peakRssMb, baselineRssMb, metrics } = await bench.run(async () => (await startCascade(app.services, app.engine, { domain: 'medical', samples })).run);
+    const baseline = await cascadeCli(folder, fake, undefined, 10, 'baseline');
+    for (const seen of Object.values(paced.seen)) Object.assign(seen, { requests: 0, rateLimited: 0, first: 0, last: 0 });
+    if (captured) captured.length = 0;
+    const run = await busy(() => cascadeCli(folder, fake, options.rpm, samples, 'run'));
     const providers = Object.fromEntries(
       Object.entries(paced.seen).map(([flavour, seen]) => {
         const activeSeconds = (seen.last - seen.first) / 1000;
@@ -78,51 +163,47 @@ export async function benchCascade(options: { samples?: number; latencyMs?: numb
         return [flavour, { requests: seen.requests, rateLimited: seen.rateLimited, activeSeconds, achievedRpm: activeSeconds > 0 ? (accepted / activeSeconds) * 60 : 0 }];
       }),
     ) as Record<Flavour, ProviderRate>;
-    return {
+    const { metrics, seconds, peakRssMb, endedAt } = run.value;
+    const firstRequest = Math.min(...Object.values(paced.seen).map((seen) => seen.first || Infinity));
+    const secondsFromFirstRequest = (endedAt - firstRequest) / 1000;
+    const result: CascadeBenchResult = {
       samples,
       latencyMs,
       rpm: options.rpm ?? null,
       seconds,
+      secondsFromFirstRequest,
       peakRssMb,
-      baselineRssMb,
+      baselineRssMb: baseline.peakRssMb,
       calls: metrics.calls.paid,
       approved: metrics.counts.approved,
       golden: metrics.counts.golden,
       rateLimited: Object.values(providers).reduce((sum, provider) => sum + provider.rateLimited, 0),
+      fakeBusy: run.share,
       providers,
     };
+    if (captured) {
+      const file = path.join(folder, 'requests.jsonl');
+      await writeFile(file, captured.map((request) => JSON.stringify(request)).join('\n') + '\n');
+      const replay = await busy(() => replayRequests(file, fake.url));
+      const floorSeconds = replay.value.seconds;
+      result.floor = { seconds: floorSeconds, calls: replay.value.calls, fakeBusy: replay.share, ratio: seconds / floorSeconds, ratioFromFirstRequest: secondsFromFirstRequest / floorSeconds };
+    }
+    return result;
   } finally {
-    await bench.close();
+    clearInterval(trim);
+    await fake.close();
+    await rm(folder, { recursive: true, force: true });
   }
 }
 
-/** The floor: `calls` bare POSTs to the fake (64 in flight, as many as the cascade allows a provider), no pipeline. */
-export async function benchBareHttp(calls: number, concurrency = 64): Promise<{ calls: number; seconds: number }> {
-  const fake = await FakeProviderServer.start();
-  const url = `${fake.baseUrl('openai')}/chat/completions`;
-  const body = JSON.stringify({ model: 'gpt-6-luna', messages: [{ role: 'user', content: 'ping' }] });
-  let next = 0;
-  const worker = async () => {
-    while (next < calls) {
-      next++;
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      await response.arrayBuffer();
-      if (next % 1000 === 0) fake.requests.length = 0;
-    }
-  };
-  const started = performance.now();
-  try {
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    return { calls, seconds: (performance.now() - started) / 1000 };
-  } finally {
-    await fake.close();
-  }
+async function replayRequests(file: string, url: string): Promise<{ seconds: number; calls: number }> {
+  const replay = path.join(root, 'bench', 'replay.ts');
+  const { stdout } = await runMeasured(process.execPath, ['--import', 'tsx', replay, file, url, String(concurrency)], { cwd: root, env: process.env });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [samples, latencyMs, rpm] = process.argv.slice(2).map(Number);
-  const result = await benchCascade({ samples: samples || undefined, latencyMs: latencyMs || undefined, rpm: rpm || undefined });
-  // The floor only compares at zero latency: the fake answers bare calls at once.
-  const floor = result.latencyMs === 0 ? await benchBareHttp(result.calls) : undefined;
-  console.log(JSON.stringify({ ...result, ...(floor ? { bareHttpSeconds: floor.seconds, ratioToBareHttp: result.seconds / floor.seconds } : {}) }, null, 2));
+  const result = await benchCascade({ samples: samples || undefined, latencyMs: latencyMs || undefined, rpm: rpm || undefined, floor: !latencyMs });
+  console.log(JSON.stringify(result, null, 2));
 }
