@@ -24,6 +24,8 @@ interface Pending {
   text: string;
   resolve: () => void;
   reject: (error: Error) => void;
+  /** Queued by write(): no one awaits it, so its failure is kept for the next call. */
+  detached?: boolean;
 }
 
 export class JsonlAppender {
@@ -32,6 +34,8 @@ export class JsonlAppender {
   #pending: Pending[] = [];
   #scheduled = false;
   #closed = false;
+  /** The first failed write of a record queued by write(), which nobody awaited: thrown by the next write, append or close. */
+  #failure: Error | undefined;
 
   private constructor(
     readonly file: string,
@@ -57,17 +61,30 @@ export class JsonlAppender {
     return this.appendMany([record]);
   }
 
+  /**
+   * Queues a record without waiting for the write, for files rebuilt from the call journal: records
+   * queued in one turn share one write. A failed write is thrown by the next write, append or close.
+   */
+  write(record: unknown): void {
+    if (this.#failure) throw this.#failure;
+    this.#enqueue(serialise(record, this.file) + '\n', true).catch(() => undefined);
+  }
+
   appendMany(records: unknown[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new DistilleryError('store_closed', `${this.file} is closed; reopen it to append.`));
+    if (this.#failure) return Promise.reject(this.#failure);
     let text = '';
     try {
-      for (const record of records) text += serialise(record) + '\n';
+      for (const record of records) text += serialise(record, this.file) + '\n';
     } catch (error) {
-      return Promise.reject(new DistilleryError('store_bad_record', `Cannot append to ${this.file}: ${errorMessage(error)}.`));
+      return Promise.reject(error);
     }
-    if (text === '') return Promise.resolve();
+    return text === '' ? Promise.resolve() : this.#enqueue(text, false);
+  }
+
+  #enqueue(text: string, detached: boolean): Promise<void> {
+    if (this.#closed) return Promise.reject(new DistilleryError('store_closed', `${this.file} is closed; reopen it to append.`));
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ text, resolve, reject });
+      this.#pending.push({ text, resolve, reject, detached });
       if (this.#scheduled) return;
       this.#scheduled = true;
       setImmediate(() => this.#drain());
@@ -79,6 +96,7 @@ export class JsonlAppender {
     this.#closed = true;
     this.#drain();
     closeSync(this.#fd);
+    if (this.#failure) throw this.#failure;
   }
 
   #drain(): void {
@@ -96,6 +114,7 @@ export class JsonlAppender {
         for (const item of batch) item.resolve();
       } catch (error) {
         const failure = writeFailed(this.file, error);
+        if (batch.some((item) => item.detached)) this.#failure ??= failure;
         for (const item of batch) item.reject(failure);
       }
     }
@@ -120,9 +139,16 @@ export class JsonlAppender {
   }
 }
 
-function serialise(record: unknown, indent?: number): string {
-  const text = JSON.stringify(record, null, indent);
-  if (text === undefined) throw new Error(`a ${typeof record} cannot be written as JSON`);
+/** JSON text of a record; `file` names where it was going when it cannot be written. */
+function serialise(record: unknown, file?: string, indent?: number): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(record, null, indent);
+    if (text === undefined) throw new Error(`a ${typeof record} cannot be written as JSON`);
+  } catch (error) {
+    if (file === undefined) throw error;
+    throw new DistilleryError('store_bad_record', `Cannot append to ${file}: ${errorMessage(error)}.`);
+  }
   return text;
 }
 
@@ -268,6 +294,6 @@ export async function writeJsonlAtomic(file: string, records: Iterable<unknown> 
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await writeAtomic(file, async (handle) => {
-    await handle.writeFile(serialise(value, 2) + '\n', 'utf8');
+    await handle.writeFile(serialise(value, undefined, 2) + '\n', 'utf8');
   });
 }

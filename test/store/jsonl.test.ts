@@ -65,6 +65,33 @@ describe('JsonlAppender', () => {
     await appender.close();
   });
 
+  it('write() queues without waiting; records of one turn share a write, in order with appends', async () => {
+    const file = path.join(directory, 'queued.jsonl');
+    const appender = await JsonlAppender.open(file);
+    for (let index = 0; index < 100; index++) appender.write({ index });
+    await appender.append({ index: 100 });
+    expect((await readJsonlArray<{ index: number }>(file)).map((record) => record.index)).toEqual(Array.from({ length: 101 }, (_, index) => index));
+    await appender.close();
+  });
+
+  it('throws the failure of a queued write() at the next write and at close (ENOSPC from /dev/full)', async (context) => {
+    if (!existsSync('/dev/full')) context.skip('/dev/full is not available on this platform');
+    const appender = await JsonlAppender.open('/dev/full');
+    appender.write({ a: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(() => appender.write({ a: 2 })).toThrow(/Could not write \/dev\/full: .*ENOSPC/);
+    await expect(appender.append({ a: 3 })).rejects.toMatchObject({ code: 'store_write_failed' });
+    await expect(appender.close()).rejects.toMatchObject({ code: 'store_write_failed' });
+  });
+
+  it('write() refuses a record that cannot be serialised at once, naming the file', async () => {
+    const appender = await JsonlAppender.open(path.join(directory, 'bad.jsonl'));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => appender.write(circular)).toThrow(/Cannot append to .*bad\.jsonl/);
+    await appender.close();
+  });
+
   it('fails to open under a parent that is a file, naming the file', async () => {
     await writeFile(path.join(directory, 'parent'), 'not a directory');
     const file = path.join(directory, 'parent', 'child.jsonl');

@@ -87,7 +87,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
         const candidate = { id: `${runId}-${batch.index}-${slot.slot}`, batch, slot, pair };
         progress.count('generated');
         const duplicate = rawIndex.check(candidate.id, pair.question);
-        await rawFile.append({ id: candidate.id, batch: batch.index, slot: slot.slot, topic: batch.topic, subtopic: batch.subtopic, task_type: slot.task_type, difficulty: slot.difficulty, persona: slot.persona, angle: slot.angle, question: pair.question, answer: pair.answer, filtered: duplicate.duplicate ? `duplicate_${duplicate.kind}` : null, ...(duplicate.duplicate ? { duplicate_of: duplicate.of } : {}) });
+        rawFile.write({ id: candidate.id, batch: batch.index, slot: slot.slot, topic: batch.topic, subtopic: batch.subtopic, task_type: slot.task_type, difficulty: slot.difficulty, persona: slot.persona, angle: slot.angle, question: pair.question, answer: pair.answer, filtered: duplicate.duplicate ? `duplicate_${duplicate.kind}` : null, ...(duplicate.duplicate ? { duplicate_of: duplicate.of } : {}) });
         if (duplicate.duplicate) {
           progress.drop(`duplicate_${duplicate.kind}`);
           progress.count('duplicates_removed');
@@ -120,7 +120,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
       const { formatted: value } = item;
       progress.count('formatted');
       const problem = !value.usable ? (value.problem ?? 'unspecified') : value.instruction.trim().length < 8 || !value.output.trim() ? 'empty_fields' : undefined;
-      await formattedFile!.append({ ...baseSample(item, value, runId, params), usable: !problem, problem: problem ?? null, note: value.note, formatted_by: item.model, filtered: problem ? `unusable_${problem}` : null });
+      formattedFile!.write({ ...baseSample(item, value, runId, params), usable: !problem, problem: problem ?? null, note: value.note, formatted_by: item.model, filtered: problem ? `unusable_${problem}` : null });
       if (!problem) {
         yield item;
         continue;
@@ -162,7 +162,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
       for await (const result of validated) {
         if (!result) continue;
         const { sample, rejection } = result;
-        await validatedFile!.append(sample);
+        validatedFile!.write(sample);
         if (rejection) {
           progress.count('rejected');
           progress.drop(rejection);
@@ -224,8 +224,8 @@ async function writeSplit(dir: string, approved: ApprovedPair[], fraction: numbe
   try {
     for await (const sample of readJsonl<Sample>(path.join(dir, cascadeFiles.validated))) {
       if (sample.status !== 'approved') continue;
-      if (split.golden.has(sample.id)) await goldenFile.append({ ...sample, split: 'golden' });
-      else if (!split.leaked.has(sample.id)) await trainFile.append({ ...sample, split: 'train' });
+      if (split.golden.has(sample.id)) goldenFile.write({ ...sample, split: 'golden' });
+      else if (!split.leaked.has(sample.id)) trainFile.write({ ...sample, split: 'train' });
     }
   } finally {
     await Promise.all([trainFile.close(), goldenFile.close()]);

@@ -78,10 +78,10 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
     return { chunk, pairs: outcome.value.pairs.slice(0, wanted) };
   }, context.shouldStop);
 
-  const rejectWithoutCall = async (candidate: Candidate, reason: string, message: string) => {
+  const rejectWithoutCall = (candidate: Candidate, reason: string, message: string) => {
     progress.drop(reason);
     progress.count('rejected');
-    await validatedFile.append(toSample(context.runId, params, candidate, { status: 'rejected', reason: message, by: 'filter', scores: { overall: 0 } }));
+    validatedFile.write(toSample(context.runId, params, candidate, { status: 'rejected', reason: message, by: 'filter', scores: { overall: 0 } }));
   };
 
   async function* candidates(): AsyncGenerator<Candidate> {
@@ -91,7 +91,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
         progress.count('generated');
         const duplicate = duplicates.check(candidate.id, pair.question);
         const standalone = isStandalone(pair.question);
-        await generatedFile.append({ id: candidate.id, chunk: chunk.index, ...pair, filtered: duplicate.duplicate ? `duplicate_${duplicate.kind}` : standalone ? null : 'not_standalone', duplicate_of: duplicate.duplicate ? duplicate.of : undefined });
+        generatedFile.write({ id: candidate.id, chunk: chunk.index, ...pair, filtered: duplicate.duplicate ? `duplicate_${duplicate.kind}` : standalone ? null : 'not_standalone', duplicate_of: duplicate.duplicate ? duplicate.of : undefined });
         if (duplicate.duplicate) {
           progress.drop(`duplicate_${duplicate.kind}`);
           progress.count('duplicates_removed');
@@ -108,7 +108,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
           normalizedChunks.set(chunk.index, normalized);
         }
         if (!evidenceFound(pair.evidence, chunk.text, normalized)) {
-          await rejectWithoutCall(candidate, 'evidence_not_found', 'The evidence quote does not occur in the chunk, so the answer is not grounded in the document.');
+          rejectWithoutCall(candidate, 'evidence_not_found', 'The evidence quote does not occur in the chunk, so the answer is not grounded in the document.');
           continue;
         }
         progress.addTotal(validateStage, 1);
@@ -141,10 +141,10 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
 
   for await (const sample of validated) {
     if (!sample) continue;
-    await validatedFile.append(sample);
+    validatedFile.write(sample);
     if (sample.status === 'approved') {
       progress.count('approved');
-      await goldenFile.append(sample);
+      goldenFile.write(sample);
     } else {
       progress.count('rejected');
       progress.drop('below_min_score');

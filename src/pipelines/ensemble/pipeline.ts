@@ -66,12 +66,12 @@ export async function runEnsemble(context: RunContext<EnsembleParams>): Promise<
 
   const record = async (result: SampleResult) => {
     for (const line of result.answers) {
-      await answersFile.append(line);
+      answersFile.write(line);
       costByTeacher[line.teacher] = (costByTeacher[line.teacher] ?? 0) + line.cost_usd;
     }
     const sample = result.sample;
     if (!sample) return;
-    await consensusFile.append(sample);
+    consensusFile.write(sample);
     tally.add(sample);
     progress.count(sample.status);
     if (sample.status === 'rejected') progress.drop('below_min_score');
@@ -79,7 +79,7 @@ export async function runEnsemble(context: RunContext<EnsembleParams>): Promise<
     if (sample.status !== 'approved') return;
     const pair = preferencePair(sample);
     if (!pair) return progress.count('preference_pairs_skipped');
-    await preferencesFile.append(pair);
+    preferencesFile.write(pair);
     progress.count('preference_pairs');
   };
 
