@@ -35,16 +35,24 @@ export function promptTokenMargin(provider: string): number {
   return 1.1;
 }
 
-/** A message's tokens are at most about half its UTF-8 bytes in any script: English runs near 4 bytes per token, CJK near 3. */
-const bytesPerTokenBound = 2;
+/**
+ * A message's tokens, estimated high without a tokenizer: 0.4 of a token per UTF-16 unit plus half a
+ * token per further UTF-8 byte. o200k runs near 0.23 tokens per character of English (Claude's
+ * tokenizer near 0.28) and 0.4 for dense JSON with numbers; a CJK character (3 bytes) is held at
+ * 1.4 tokens, where o200k needs about one.
+ */
+function messageTokens(text: string): number {
+  const extraBytes = Buffer.byteLength(text, 'utf8') - text.length;
+  return Math.ceil(text.length * 0.4 + extraBytes / 2);
+}
 
 /**
  * Prompt tokens to hold budget for on one request. The system prompt, the same on every call of a
- * stage, is counted once and cached; the messages are bounded by their UTF-8 length, so no tokenizer
- * runs per call (it cost as much as the HTTP call itself on a 20,000-call cascade).
+ * stage, is counted once and cached; messages are estimated from their length, so no tokenizer runs
+ * per call (it cost as much as the HTTP call itself on a 20,000-call cascade).
  */
 export function promptTokensToHold(provider: string, system: string, messages: string[]): number {
-  let messageTokens = 0;
-  for (const message of messages) messageTokens += Math.ceil(Buffer.byteLength(message, 'utf8') / bytesPerTokenBound);
-  return Math.ceil(systemTokens(system) * promptTokenMargin(provider)) + messageTokens + perMessageOverhead * (messages.length + 1);
+  let tokens = Math.ceil(systemTokens(system) * promptTokenMargin(provider));
+  for (const message of messages) tokens += messageTokens(message);
+  return tokens + perMessageOverhead * (messages.length + 1);
 }
