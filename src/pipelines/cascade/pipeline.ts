@@ -25,8 +25,8 @@ import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generation
 export { cascadeFiles, cascadeStages, type CascadeParams };
 
 const { generate: generateStage, format: formatStage, validate: validateStage } = cascadeStages;
-/** Items in flight per stage; the per-model limiter bounds what actually reaches a provider. */
-const concurrency = { generate: 16, format: 64, validate: 64 };
+/** Stage-A calls in flight: each brings several pairs, so a few keep stages B and C busy. */
+const generateWindow = 16;
 
 interface Candidate {
   id: string;
@@ -61,8 +61,11 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
   const rawIndex = new NearDuplicateIndex();
   const approved: ApprovedPair[] = [];
   const { prompts } = services;
+  // Twice what the provider may have in flight: its slots stay full while results are taken in
+  // order, and no more calls wait at its limiter (each holding budget) than that.
+  const inFlight = (role: 'format' | 'validate') => 2 * services.llm.resolve(role).provider.concurrency;
 
-  const generated = mapOrdered(plan.batches, concurrency.generate, async (batch) => {
+  const generated = mapOrdered(plan.batches, generateWindow, async (batch) => {
     const rendered = prompts.render(cascadePrompts.generate, generateValues(template, batch));
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `a-${batch.index}-${batch.key}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'raw_pairs', maxOutputTokens: Math.max(1024, batch.slots.length * 500) });
     if (!outcome.ok) {
@@ -99,7 +102,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
     }
   }
 
-  const formatted = mapOrdered(candidates(), concurrency.format, async (candidate) => {
+  const formatted = mapOrdered(candidates(), inFlight('format'), async (candidate) => {
     const rendered = prompts.render(cascadePrompts.format, formatValues(template, candidate.batch, candidate.slot, candidate.pair.question, candidate.pair.answer));
     const outcome = await context.call({ stage: formatStage, role: 'format', sampleKey: `${candidate.id}-${stableKey(candidate.pair)}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: formattedSchema, schemaName: 'formatted_pair' });
     if (!outcome.ok) {
@@ -131,7 +134,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
     }
   }
 
-  const validated = mapOrdered(usable(), concurrency.validate, async (item) => {
+  const validated = mapOrdered(usable(), inFlight('validate'), async (item) => {
     const values = validateValues(template, item.batch, item.slot, item.formatted);
     const rendered = prompts.render(cascadePrompts.validate, values);
     const outcome = await context.call({ stage: validateStage, role: 'validate', sampleKey: `${item.id}-${stableKey(values)}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: cascadeVerdictSchema, schemaName: 'verdict' });
