@@ -33,22 +33,41 @@ export function shingles(normalized: string): Set<string> {
   return set;
 }
 
+/** FNV-1a, continued from `seed`: hashString(b, step(hashString(a), ' ')) is the hash of `${a} ${b}`. */
 function hashString(text: string, seed = 0x811c9dc5): number {
   let hash = seed;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
   return hash >>> 0;
 }
 
+const spaceCode = 32;
+
 /** A 53-bit key from two 32-bit hashes: collisions are negligible at any realistic run size. */
 function wideKey(high: number, low: number): number {
   return (high & 0x1fffff) * 0x100000000 + (low >>> 0);
 }
 
-/** The shingles of a normalised text as sorted, distinct 32-bit hashes: 4 bytes each instead of a string. */
+/**
+ * The shingles of a normalised text (see shingles) as sorted, distinct 32-bit hashes: 4 bytes each
+ * instead of a string, hashed without building the word-pair strings.
+ */
 function shingleHashes(normalized: string): Uint32Array {
-  const unique = new Set<number>();
-  for (const shingle of shingles(normalized)) unique.add(hashString(shingle));
-  return Uint32Array.from(unique).sort();
+  const words = normalized === '' ? [] : normalized.split(' ');
+  const pairs = words.length >= 3;
+  const hashes = new Uint32Array(pairs ? words.length - 1 : words.length);
+  let first = words.length > 0 ? hashString(words[0]!) : 0;
+  for (let i = 0; i < hashes.length; i++) {
+    if (!pairs) hashes[i] = hashString(words[i]!);
+    else {
+      const second = hashString(words[i + 1]!);
+      hashes[i] = hashString(words[i + 1]!, Math.imul(first ^ spaceCode, 0x01000193));
+      first = second;
+    }
+  }
+  hashes.sort();
+  let distinct = 0;
+  for (let i = 0; i < hashes.length; i++) if (distinct === 0 || hashes[i] !== hashes[distinct - 1]) hashes[distinct++] = hashes[i]!;
+  return hashes.slice(0, distinct);
 }
 
 /** Jaccard similarity of two sorted hash sets, by one merge pass. */
