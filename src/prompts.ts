@@ -27,8 +27,20 @@ export interface RenderedPrompt {
   hash: string;
 }
 
+/** A template part split at its {{placeholders}} once: literal texts around the keys between them. */
+interface Compiled {
+  texts: string[];
+  keys: string[];
+}
+
+function compile(text: string): Compiled {
+  const pieces = text.split(/\{\{(\w+)\}\}/);
+  return { texts: pieces.filter((_, index) => index % 2 === 0), keys: pieces.filter((_, index) => index % 2 === 1) };
+}
+
 export class Prompts {
   private readonly cache = new Map<string, PromptTemplate>();
+  private readonly compiled = new Map<string, { system: Compiled; user: Compiled }>();
   constructor(private readonly overrideDir?: string) {}
 
   template(name: string): PromptTemplate {
@@ -49,11 +61,17 @@ export class Prompts {
 
   render(name: string, values: Record<string, string | number>): RenderedPrompt {
     const template = this.template(name);
-    const fill = (text: string) =>
-      text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    let parts = this.compiled.get(name);
+    if (!parts) this.compiled.set(name, (parts = { system: compile(template.system), user: compile(template.user) }));
+    const fill = ({ texts, keys }: Compiled) => {
+      let text = texts[0]!;
+      for (let index = 0; index < keys.length; index++) {
+        const key = keys[index]!;
         if (!(key in values)) throw new InputError(`Prompt template ${template.source} uses {{${key}}}, which this stage does not provide.`);
-        return String(values[key]);
-      });
-    return { system: fill(template.system), prompt: fill(template.user), hash: template.hash };
+        text += String(values[key]) + texts[index + 1]!;
+      }
+      return text;
+    };
+    return { system: fill(parts.system), prompt: fill(parts.user), hash: template.hash };
   }
 }
