@@ -6,8 +6,8 @@
  * (a sliding minute, answering 429 with retry-after beyond it) and Distillery is configured with it.
  *
  * The floor: the very requests the cascade sent (same paths, same bodies), replayed as bare fetch
- * POSTs from a third process (bench/replay.ts) at the cascade's concurrency, 64 per provider, against
- * the same fake. So the ratio prices exactly what Distillery adds around the same HTTP calls.
+ * POSTs from a third process (bench/replay.ts) at the cascade's concurrency (the built-in defaults:
+ * 32 DeepSeek, 16 OpenAI, 16 Anthropic requests in flight), against the same fake. So the ratio prices exactly what Distillery adds around the same HTTP calls.
  * Run directly: node --import tsx bench/cascade.ts [samples] [latencyMs] [rpm]
  */
 import { spawn } from 'node:child_process';
@@ -17,10 +17,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeProviderServer, reply, type Flavour, type FakeRequest } from '../test/fakes/provider-server.js';
 import { distilleryResponder } from '../test/fakes/distillery-responder.js';
+import { loadConfig } from '../src/config.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist', 'cli.js');
-const concurrency = 64;
+/** Requests in flight per provider, for Distillery and for the floor alike: its built-in defaults. */
+const defaults = loadConfig({ cwd: os.tmpdir(), dotenv: false, env: {} }).providers;
+const concurrency: Record<Flavour, number> = { deepseek: defaults.deepseek!.concurrency, openai: defaults.openai!.concurrency, anthropic: defaults.anthropic!.concurrency };
 
 export interface ProviderRate {
   requests: number;
@@ -51,10 +54,11 @@ export interface CascadeBenchResult {
   floor?: { seconds: number; calls: number; fakeBusy: number; ratio: number; ratioFromFirstRequest: number };
 }
 
+/** A request as sent; its body is serialised after the run, so capturing costs the fake nothing meanwhile. */
 interface Captured {
   flavour: Flavour;
   path: string;
-  body: string;
+  body: unknown;
 }
 
 /** Per-provider sliding-minute limit at the fake, what each provider saw, and (optionally) every request. */
@@ -71,7 +75,7 @@ function pacedResponder(rpm: number | undefined, captured: Captured[] | undefine
     stats.requests++;
     stats.first ||= now;
     stats.last = now;
-    captured?.push({ flavour: request.flavour, path: request.path, body: JSON.stringify(request.body) });
+    captured?.push({ flavour: request.flavour, path: request.path, body: request.body });
     if (rpm !== undefined) {
       const window = windows[request.flavour];
       while (window.length > 0 && window[0]! <= now - 60_000) window.shift();
@@ -125,7 +129,8 @@ async function cascadeCli(folder: string, fake: FakeProviderServer, rpm: number 
     ANTHROPIC_BASE_URL: fake.baseUrl('anthropic'),
     OPENAI_BASE_URL: fake.baseUrl('openai'),
   };
-  const limits = { concurrency, requests_per_minute: rpm ?? 1_000_000 };
+  // Only the request rate is raised (the fake has no rate limit unless `rpm` is given); concurrency stays at its defaults.
+  const limits = { requests_per_minute: rpm ?? 1_000_000 };
   await writeFile(env.DISTILLERY_CONFIG, JSON.stringify({ providers: { deepseek: limits, anthropic: limits, openai: limits } }));
   const measured = await runMeasured(process.execPath, [cli, 'cascade', '--samples', String(samples), '--domain', 'medical'], { cwd: folder, env });
   const [runId] = await readdir(path.join(home, 'runs'));
@@ -183,7 +188,7 @@ export async function benchCascade(options: { samples?: number; latencyMs?: numb
     };
     if (captured) {
       const file = path.join(folder, 'requests.jsonl');
-      await writeFile(file, captured.map((request) => JSON.stringify(request)).join('\n') + '\n');
+      await writeFile(file, captured.map((request) => JSON.stringify({ ...request, body: JSON.stringify(request.body) })).join('\n') + '\n');
       const replay = await busy(() => replayRequests(file, fake.url));
       const floorSeconds = replay.value.seconds;
       result.floor = { seconds: floorSeconds, calls: replay.value.calls, fakeBusy: replay.share, ratio: seconds / floorSeconds, ratioFromFirstRequest: secondsFromFirstRequest / floorSeconds };
@@ -198,7 +203,7 @@ export async function benchCascade(options: { samples?: number; latencyMs?: numb
 
 async function replayRequests(file: string, url: string): Promise<{ seconds: number; calls: number }> {
   const replay = path.join(root, 'bench', 'replay.ts');
-  const { stdout } = await runMeasured(process.execPath, ['--import', 'tsx', replay, file, url, String(concurrency)], { cwd: root, env: process.env });
+  const { stdout } = await runMeasured(process.execPath, ['--import', 'tsx', replay, file, url, JSON.stringify(concurrency)], { cwd: root, env: process.env });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 

@@ -1,8 +1,8 @@
 /**
  * The floor for the cascade bench: replays recorded requests (one JSON object per line: flavour, path,
- * body) as bare fetch POSTs, `concurrency` at a time per provider, all providers at once. Prints one
+ * body) as bare fetch POSTs, a given number at a time per provider, all providers at once. Prints one
  * JSON line: the wall time from the first request to the last answer, and the count.
- * Usage: node --import tsx bench/replay.ts requests.jsonl http://127.0.0.1:PORT 64
+ * Usage: node --import tsx bench/replay.ts requests.jsonl http://127.0.0.1:PORT '{"openai":16,"deepseek":32,"anthropic":16}'
  */
 import { readFile } from 'node:fs/promises';
 
@@ -13,8 +13,8 @@ interface Recorded {
 }
 
 const [file, url, concurrencyText] = process.argv.slice(2);
-if (!file || !url) throw new Error('usage: replay.ts requests.jsonl http://127.0.0.1:PORT [concurrency]');
-const concurrency = Number(concurrencyText ?? 64);
+if (!file || !url || !concurrencyText) throw new Error('usage: replay.ts requests.jsonl http://127.0.0.1:PORT {"provider":concurrency,...}');
+const concurrency = JSON.parse(concurrencyText) as Record<string, number>;
 const recorded = (await readFile(file, 'utf8'))
   .split('\n')
   .filter((line) => line !== '')
@@ -27,7 +27,7 @@ const headers = { 'content-type': 'application/json', authorization: 'Bearer ben
 let failed = 0;
 const started = performance.now();
 await Promise.all(
-  [...byProvider.values()].flatMap((requests) => {
+  [...byProvider].flatMap(([provider, requests]) => {
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
@@ -37,7 +37,7 @@ await Promise.all(
         if (!response.ok) failed++;
       }
     };
-    return Array.from({ length: concurrency }, worker);
+    return Array.from({ length: concurrency[provider] ?? 16 }, worker);
   }),
 );
 const seconds = (performance.now() - started) / 1000;
