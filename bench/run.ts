@@ -58,7 +58,10 @@ async function main() {
   const floor = cascade.floor!;
   rows.push({
     measure: `cascade 10,000 samples at zero latency, \`node dist/cli.js cascade\` in its own process (${cascade.calls} calls, ${cascade.approved} approved, ${cascade.golden} golden)`,
-    value: `${cascade.seconds.toFixed(1)} s, process start to exit; the same ${floor.calls} requests replayed as bare fetch POSTs at the same concurrency: ${floor.seconds.toFixed(1)} s; ${floor.ratio.toFixed(2)}x (the fake was busy ${(cascade.fakeBusy * 100).toFixed(0)}% and ${(floor.fakeBusy * 100).toFixed(0)}% of a core)`,
+    value:
+      `${cascade.secondsFromFirstRequest.toFixed(1)} s from its first request to its exit (${cascade.seconds.toFixed(1)} s with Node's start and module loading); ` +
+      `the same ${floor.calls} requests replayed as bare fetch POSTs at the same concurrency: ${floor.seconds.toFixed(1)} s; ` +
+      `${floor.ratioFromFirstRequest.toFixed(2)}x (${floor.ratio.toFixed(2)}x with start-up). The fake was busy ${(cascade.fakeBusy * 100).toFixed(0)}% and ${(floor.fakeBusy * 100).toFixed(0)}% of a core`,
     target: '<= 1.5x',
   });
   rows.push({ measure: 'cascade 10,000 peak RSS of the CLI process (VmHWM)', value: `${cascade.peakRssMb.toFixed(0)} MB (a 10-sample cascade: ${cascade.baselineRssMb.toFixed(0)} MB)`, target: '<= 300 MB' });
