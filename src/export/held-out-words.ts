@@ -5,6 +5,7 @@
  * normalisation): runs of [a-z0-9] after lowercasing, since normalizeText's ASCII path lowercases and
  * turns every other run of characters into one space. Other text goes through normalizeText itself.
  */
+import { InputError } from '../errors.js';
 import { normalizeText } from '../pipelines/dedup.js';
 
 const nonAscii = /[^\x00-\x7f]/;
@@ -146,7 +147,9 @@ export class WordTable {
 
   private insert(word: string, hash: number): number {
     const id = this.words.length;
-    if (id >= maxWords) throw new RangeError(`the golden set has more than ${maxWords} distinct words`);
+    if (id >= maxWords) {
+      throw new InputError(`The golden set has more than ${maxWords.toLocaleString('en-US')} distinct words, too many to check train against it. Export the golden split on its own, or a smaller golden set.`);
+    }
     this.words.push(word);
     if (id === this.hashes.length) {
       this.hashes = grown(this.hashes, this.hashes.length * 2);
