@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { FakeProviderServer, reply, type Flavour, type FakeRequest } from '../test/fakes/provider-server.js';
 import { distilleryResponder } from '../test/fakes/distillery-responder.js';
 import { loadConfig } from '../src/config.js';
+import { fakeEnvironment } from './fake-app.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -116,22 +117,11 @@ async function cascadeCli(folder: string, fake: FakeProviderServer, rpm: number 
   const home = path.join(folder, `home-${name}`);
   const docs = path.join(folder, 'docs');
   await mkdir(docs, { recursive: true });
-  const env = {
-    PATH: process.env.PATH,
-    DISTILLERY_HOME: home,
-    DISTILLERY_ROOTS: docs,
-    DISTILLERY_CONFIG: path.join(folder, 'config.json'),
-    DISTILLERY_BUDGET_USD: '10000',
-    DEEPSEEK_API_KEY: 'bench',
-    ANTHROPIC_API_KEY: 'bench',
-    OPENAI_API_KEY: 'bench',
-    DEEPSEEK_BASE_URL: fake.baseUrl('deepseek'),
-    ANTHROPIC_BASE_URL: fake.baseUrl('anthropic'),
-    OPENAI_BASE_URL: fake.baseUrl('openai'),
-  };
+  const configFile = path.join(folder, 'config.json');
+  const env = { PATH: process.env.PATH, ...fakeEnvironment(fake, { home, docs, configFile, budgetUsd: 10_000 }) };
   // Only the request rate is raised (the fake has no rate limit unless `rpm` is given); concurrency stays at its defaults.
   const limits = { requests_per_minute: rpm ?? 1_000_000 };
-  await writeFile(env.DISTILLERY_CONFIG, JSON.stringify({ providers: { deepseek: limits, anthropic: limits, openai: limits } }));
+  await writeFile(configFile, JSON.stringify({ providers: { deepseek: limits, anthropic: limits, openai: limits } }));
   const measured = await runMeasured(process.execPath, [cli, 'cascade', '--samples', String(samples), '--domain', 'medical'], { cwd: folder, env });
   const [runId] = await readdir(path.join(home, 'runs'));
   const metrics = JSON.parse(await readFile(path.join(home, 'runs', runId!, 'metrics.json'), 'utf8'));

@@ -22,6 +22,22 @@ export interface FakeBench {
   close(): Promise<void>;
 }
 
+/** The environment that points Distillery at the fake providers, with stand-in keys. */
+export function fakeEnvironment(fake: FakeProviderServer, options: { home: string; docs: string; configFile: string; budgetUsd: number }): Record<string, string> {
+  return {
+    DISTILLERY_HOME: options.home,
+    DISTILLERY_ROOTS: options.docs,
+    DISTILLERY_CONFIG: options.configFile,
+    DISTILLERY_BUDGET_USD: String(options.budgetUsd),
+    DEEPSEEK_API_KEY: 'bench',
+    ANTHROPIC_API_KEY: 'bench',
+    OPENAI_API_KEY: 'bench',
+    DEEPSEEK_BASE_URL: fake.baseUrl('deepseek'),
+    ANTHROPIC_BASE_URL: fake.baseUrl('anthropic'),
+    OPENAI_BASE_URL: fake.baseUrl('openai'),
+  };
+}
+
 export async function fakeBench(options: {
   name: string;
   responder: Responder;
@@ -41,18 +57,7 @@ export async function fakeBench(options: {
   const config = loadConfig({
     cwd: folder,
     dotenv: false,
-    env: {
-      DISTILLERY_HOME: path.join(folder, 'home'),
-      DISTILLERY_ROOTS: docs,
-      DISTILLERY_CONFIG: path.join(folder, 'config.json'),
-      DISTILLERY_BUDGET_USD: String(options.budgetUsd),
-      DEEPSEEK_API_KEY: 'bench',
-      ANTHROPIC_API_KEY: 'bench',
-      OPENAI_API_KEY: 'bench',
-      DEEPSEEK_BASE_URL: fake.baseUrl('deepseek'),
-      ANTHROPIC_BASE_URL: fake.baseUrl('anthropic'),
-      OPENAI_BASE_URL: fake.baseUrl('openai'),
-    },
+    env: fakeEnvironment(fake, { home: path.join(folder, 'home'), docs, configFile: path.join(folder, 'config.json'), budgetUsd: options.budgetUsd }),
   });
   const app = await createApp(config, { log: silentLogger });
   return {
