@@ -8,12 +8,13 @@ import path from 'node:path';
 import type { App } from '../app.js';
 import { NearDuplicateIndex } from '../pipelines/dedup.js';
 import type { RunRecord } from '../store/catalog.js';
+import { readJsonl } from '../store/jsonl.js';
 import { dataEntry, preferenceEntry, type DatasetInfoEntry } from './dataset-info.js';
 import { finish } from './finish.js';
 import { formatPreference, formatSample, isUsable, readPreferencePair, rowStyle, type ExportFormat, type FormatOptions, type RowStyle } from './formats.js';
 import { HeldOutSet } from './held-out.js';
 import { checkExportName, prepareExportDir } from './paths.js';
-import { openRunSource, readIfPresent, splitSamples, type RunSource, type SourceCounts } from './sources.js';
+import { openRunSource, splitSamples, type RunSource, type SourceCounts } from './sources.js';
 import type { ExportCounts, ExportRequest, ExportResult, Planned, Role } from './types.js';
 import { canonicalPreferenceCheck, canonicalRowCheck, entryRowCheck, openaiRowCheck, type RowCheck } from './validators.js';
 import { ExportFileWriter } from './writer.js';
@@ -93,7 +94,7 @@ async function exportPreferences(sources: RunSource[], request: ExportRequest, o
   let unsupported = 0;
   for (const [position, source] of sources.entries()) {
     let line = 0;
-    for await (const raw of readIfPresent<unknown>(source.files.preference && path.join(source.dir, source.files.preference))) {
+    for await (const raw of readJsonl<unknown>(source.files.preference && path.join(source.dir, source.files.preference))) {
       line++;
       if (request.format !== 'jsonl' && request.format !== 'llama-factory') { unsupported++; continue; }
       const pair = readPreferencePair(raw, `${source.run.id}-preference-${line}`);

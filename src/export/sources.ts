@@ -10,8 +10,7 @@ import type { RunRecord } from '../store/catalog.js';
 import { runFilesFor, type RunFileSet } from '../pipelines/run-files.js';
 import type { Sample } from '../pipelines/sample.js';
 import { effectiveSample, foldDecisions, groupDecisions, type Overlay } from '../review/decisions.js';
-import { readRecords } from '../review/line-reader.js';
-import { readRecordBatches } from './records.js';
+import { readJsonlBatches } from '../store/jsonl.js';
 
 export type Split = 'train' | 'golden';
 
@@ -40,16 +39,11 @@ export function hasSplit(source: RunSource, split: Split): boolean {
   return split === 'train' ? Boolean(source.files.train ?? source.files.judged) : Boolean(source.files.golden);
 }
 
-/** A file's records; a missing file (or none named) has none. */
-export function readIfPresent<T>(file: string | undefined): AsyncGenerator<T> {
-  return file ? readRecords<T>(file) : (async function* () {})();
-}
-
 const fileOf = (source: RunSource, name: string | undefined) => (name ? path.join(source.dir, name) : undefined);
 
 async function idsOf(file: string | undefined): Promise<Set<string>> {
   const ids = new Set<string>();
-  for await (const batch of readRecordBatches<Sample>(file)) for (const sample of batch) ids.add(sample.id);
+  for await (const batch of readJsonlBatches<Sample>(file)) for (const sample of batch) ids.add(sample.id);
   return ids;
 }
 
@@ -66,7 +60,7 @@ export async function* splitSamples(source: RunSource, split: Split, counts: Sou
   if (split === 'golden' && !splitFile) return;
   const pendingApprovals = new Set([...source.overlays].filter(([, overlay]) => overlay.status === 'approved').map(([id]) => id));
   if (splitFile) {
-    for await (const batch of readRecordBatches<Sample>(fileOf(source, splitFile))) {
+    for await (const batch of readJsonlBatches<Sample>(fileOf(source, splitFile))) {
       const kept: Sample[] = [];
       for (const raw of batch) {
         // A train or golden file is an approved set: a sample without a status there is approved.
@@ -92,7 +86,7 @@ export async function* splitSamples(source: RunSource, split: Split, counts: Sou
   const wantsJudged = !splitFile || pendingApprovals.size > 0;
   if (!wantsJudged || (split === 'golden' && files.goldenHeldOut)) return;
   const heldOut = await heldOutIds();
-  for await (const batch of readRecordBatches<Sample>(fileOf(source, files.judged))) {
+  for await (const batch of readJsonlBatches<Sample>(fileOf(source, files.judged))) {
     const kept: Sample[] = [];
     for (const sample of batch) {
       if (heldOut?.has(sample.id) && split === 'train') continue;
@@ -113,7 +107,7 @@ export async function* splitSamples(source: RunSource, split: Split, counts: Sou
 
 async function* scoredSamples(source: RunSource, split: Split, counts: SourceCounts, minScore: number, heldOut: Set<string> | undefined): AsyncGenerator<Sample[]> {
   if (split === 'golden' && !source.files.golden) return;
-  for await (const batch of readRecordBatches<Sample>(fileOf(source, source.files.judged))) {
+  for await (const batch of readJsonlBatches<Sample>(fileOf(source, source.files.judged))) {
     const kept: Sample[] = [];
     for (const sample of batch) {
       if (heldOut && heldOut.has(sample.id) !== (split === 'golden')) continue;

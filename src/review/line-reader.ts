@@ -3,7 +3,6 @@
  * once) and read single records back by offset (to show a page without re-reading the file).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { DistilleryError, errorMessage } from '../errors.js';
 
 export interface RawLine {
   /** Byte offset of the line's first byte. */
@@ -73,27 +72,5 @@ export async function readRecord(handle: FileHandle, offset: number, length: num
     return JSON.parse(buffer.toString('utf8'));
   } catch {
     return undefined;
-  }
-}
-
-/** Every JSON record of a finished JSONL file, in order; a missing file has none. */
-export async function* readRecords<T>(file: string): AsyncGenerator<T> {
-  let line = 0;
-  try {
-    for await (const raw of readLines(file, 0, { unterminated: true })) {
-      line++;
-      if (raw.text.trim() === '') continue;
-      let record: T;
-      try {
-        record = JSON.parse(raw.text) as T;
-      } catch (error) {
-        // A run still writing leaves its last line half-written: that line is not there yet.
-        if (raw.unterminated) return;
-        throw new DistilleryError('store_corrupt_line', `${file} line ${line} is not valid JSON (${errorMessage(error)}). Fix or delete that line; the other lines are intact.`);
-      }
-      yield record;
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

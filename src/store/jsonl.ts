@@ -5,7 +5,7 @@
  * synchronous: an append to the page cache costs microseconds, less than the promise and thread-pool
  * round trip of an async write, and it is in the file before the append resolves.
  */
-import { closeSync, createReadStream, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DistilleryError, errorMessage } from '../errors.js';
@@ -200,49 +200,93 @@ function parses(text: string): boolean {
   }
 }
 
-export async function* readJsonl<T = unknown>(file: string): AsyncGenerator<T> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
-  let rest = '';
-  let lineNumber = 0;
-  const parseLine = (line: string): T => {
-    try {
-      return JSON.parse(line) as T;
-    } catch (error) {
-      throw new DistilleryError(
-        'store_corrupt_line',
-        `${file} line ${lineNumber} is not valid JSON (${errorMessage(error)}). Fix or delete that line; the other lines are intact.`,
-      );
-    }
-  };
+const chunkBytes = 1024 * 1024;
+
+/**
+ * A JSONL file's records in batches (one per read of about a megabyte): one await per batch instead
+ * of several per record, and the next read under way while a batch is used. Blank lines are skipped;
+ * a missing file (or none named) has no records; a last line without '\n' that does not parse is an
+ * append cut short (by a crash, or a run still writing) and is left out; any other bad line fails,
+ * naming the file and line.
+ */
+export async function* readJsonlBatches<T = unknown>(file: string | undefined): AsyncGenerator<T[]> {
+  if (!file) return;
+  let handle: FileHandle;
   try {
-    for await (const chunk of stream as AsyncIterable<string>) {
-      rest += chunk;
-      let start = 0;
-      let newline: number;
-      while ((newline = rest.indexOf('\n', start)) >= 0) {
-        const line = rest.slice(start, newline);
-        start = newline + 1;
-        lineNumber++;
-        if (line.trim() !== '') yield parseLine(line);
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  // The next read goes on while this one's lines are parsed and used: two buffers take turns.
+  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+  const readAt = (buffer: Buffer, position: number) =>
+    handle.read(buffer, 0, chunkBytes, position).then(
+      ({ bytesRead }) => ({ bytesRead }),
+      (error: unknown) => ({ bytesRead: 0, error }), // caught at once: raised when its turn comes
+    );
+  let next = readAt(buffers[0]!, 0);
+  try {
+    let carry: Buffer | undefined;
+    let position = 0;
+    let line = 0;
+    for (let turn = 0; ; turn++) {
+      const read = await next;
+      if ('error' in read) throw read.error;
+      const chunk = buffers[turn % 2]!;
+      const { bytesRead } = read;
+      position += bytesRead;
+      if (bytesRead > 0) next = readAt(buffers[(turn + 1) % 2]!, position);
+      let data: Buffer = chunk.subarray(0, bytesRead);
+      if (carry) data = bytesRead > 0 ? Buffer.concat([carry, data]) : carry;
+      carry = undefined;
+      if (bytesRead === 0) {
+        // The last line has no '\n': a finished file written by hand, or one still being written.
+        if (data.length > 0) {
+          const last = parseLine<T>(data.toString('utf8'), file, line + 1, true);
+          if (last !== undefined) yield [last];
+        }
+        return;
       }
-      rest = rest.slice(start);
+      // Cut after the last '\n' in bytes: a newline byte is never inside a multi-byte character.
+      const end = data.lastIndexOf(0x0a) + 1;
+      if (end < data.length) carry = Buffer.from(data.subarray(end));
+      if (end === 0) continue;
+      const records: T[] = [];
+      let start = 0;
+      for (let newline = data.indexOf(0x0a); newline >= 0 && newline < end; newline = data.indexOf(0x0a, start)) {
+        line++;
+        const record = parseLine<T>(data.toString('utf8', start, newline), file, line, false);
+        if (record !== undefined) records.push(record);
+        start = newline + 1;
+      }
+      if (records.length > 0) yield records;
     }
   } finally {
-    stream.destroy();
+    await next;
+    await handle.close();
   }
-  lineNumber++;
-  // A last line without '\n' that does not parse is an append cut short by a crash: skip it.
-  if (parses(rest)) yield JSON.parse(rest) as T;
+}
+
+function parseLine<T>(text: string, file: string, line: number, unterminated: boolean): T | undefined {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    // A run still writing leaves its last line half-written: that line is not there yet.
+    if (unterminated) return undefined;
+    throw new DistilleryError('store_corrupt_line', `${file} line ${line} is not valid JSON (${errorMessage(error)}). Fix or delete that line; the other lines are intact.`);
+  }
+}
+
+/** A JSONL file's records one by one (see readJsonlBatches). */
+export async function* readJsonl<T = unknown>(file: string | undefined): AsyncGenerator<T> {
+  for await (const batch of readJsonlBatches<T>(file)) yield* batch;
 }
 
 export async function readJsonlArray<T>(file: string): Promise<T[]> {
   const records: T[] = [];
-  try {
-    for await (const record of readJsonl<T>(file)) records.push(record);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  for await (const batch of readJsonlBatches<T>(file)) for (const record of batch) records.push(record);
   return records;
 }
 

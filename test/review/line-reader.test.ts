@@ -2,7 +2,8 @@ import { open, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readLines, readRecord, readRecords } from '../../src/review/line-reader.js';
+import { readLines, readRecord } from '../../src/review/line-reader.js';
+import { readJsonl } from '../../src/store/jsonl.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -34,11 +35,11 @@ describe('line reader', () => {
     const file = path.join(dir, 'growing.jsonl');
     await writeFile(file, '{"id":"a"}\n{"id":"b"}\n{"id":"c"');
     expect((await collect(readLines(file))).map((line) => line.text)).toEqual(['{"id":"a"}', '{"id":"b"}']);
-    expect(await collect(readRecords(file))).toEqual([{ id: 'a' }, { id: 'b' }]);
+    expect(await collect(readJsonl(file))).toEqual([{ id: 'a' }, { id: 'b' }]);
     await writeFile(file, '{"id":"a"}\n{"id":"b"}');
-    expect(await collect(readRecords(file))).toEqual([{ id: 'a' }, { id: 'b' }]);
+    expect(await collect(readJsonl(file))).toEqual([{ id: 'a' }, { id: 'b' }]);
     await writeFile(file, '{"id":"a"}\nnot json\n{"id":"b"}\n');
-    await expect(collect(readRecords(file))).rejects.toThrow(/line 2 is not valid JSON/);
-    expect(await collect(readRecords(path.join(dir, 'missing.jsonl')))).toEqual([]);
+    await expect(collect(readJsonl(file))).rejects.toThrow(/line 2 is not valid JSON/);
+    expect(await collect(readJsonl(path.join(dir, 'missing.jsonl')))).toEqual([]);
   });
 });

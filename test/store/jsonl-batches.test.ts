@@ -2,34 +2,33 @@ import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readRecordBatches } from '../../src/export/records.js';
-import { readRecords } from '../../src/review/line-reader.js';
+import { readJsonl, readJsonlBatches } from '../../src/store/jsonl.js';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'distillery-records-'));
+  dir = await mkdtemp(path.join(os.tmpdir(), 'distillery-batches-'));
 });
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 async function all(file: string | undefined): Promise<unknown[]> {
   const records: unknown[] = [];
-  for await (const batch of readRecordBatches(file)) records.push(...batch);
+  for await (const batch of readJsonlBatches(file)) records.push(...batch);
   return records;
 }
 
-describe('readRecordBatches', () => {
-  it('reads the records readRecords reads, multi-byte text across read boundaries included, in more than one batch', async () => {
+describe('readJsonlBatches', () => {
+  it('reads every record, multi-byte text across read boundaries included, in more than one batch', async () => {
     const file = path.join(dir, 'samples.jsonl');
     // About 3 MB of rows whose multi-byte characters fall on every byte offset: some straddle the 1 MB reads.
     const rows = Array.from({ length: 9000 }, (_, index) => ({ id: `s${index}`, text: `${'é'.repeat(index % 7)}${'日本語😀'.repeat(40)}`, index }));
     await writeFile(file, rows.map((row) => JSON.stringify(row)).join('\n') + '\n\n  \n');
     let batches = 0;
-    for await (const batch of readRecordBatches(file)) if (batch.length > 0) batches++;
+    for await (const batch of readJsonlBatches(file)) if (batch.length > 0) batches++;
     expect(batches).toBeGreaterThan(1);
-    const expected: unknown[] = [];
-    for await (const record of readRecords(file)) expected.push(record);
+    const oneByOne: unknown[] = [];
+    for await (const record of readJsonl(file)) oneByOne.push(record);
     expect(await all(file)).toEqual(rows);
-    expect(expected).toEqual(rows);
+    expect(oneByOne).toEqual(rows);
   });
 
   it('has nothing for a missing file or none named', async () => {
