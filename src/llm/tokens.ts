@@ -49,7 +49,7 @@ function messageTokens(text: string): number {
 /**
  * Prompt tokens to hold budget for on one request. The system prompt, the same on every call of a
  * stage, is counted once and cached; messages are estimated from their length, so no tokenizer runs
- * per call (it cost as much as the HTTP call itself on a 20,000-call cascade).
+ * per call (on a 20,000-call cascade it was about 4% of the CPU and 7% of all allocations).
  */
 export function promptTokensToHold(provider: string, system: string, messages: string[]): number {
   let tokens = Math.ceil(systemTokens(system) * promptTokenMargin(provider));
