@@ -57,6 +57,7 @@ export type ProviderFailureKind =
   | 'billing' // insufficient balance, quota, spend limit: stop, never retry
   | 'auth' // bad or missing key: stop
   | 'not_found' // unknown model or endpoint: stop
+  | 'redirect' // the base URL answered with a redirect, which is never followed: stop
   | 'bad_request' // the request itself is wrong: do not retry
   | 'cancelled'; // we aborted it
 
@@ -77,7 +78,7 @@ export class ProviderError extends DistilleryError {
 
   /** Stops the run: retrying cannot help and may cost money. */
   get isFatal(): boolean {
-    return ['billing', 'auth', 'not_found'].includes(this.kind);
+    return ['billing', 'auth', 'not_found', 'redirect'].includes(this.kind);
   }
 }
 

@@ -112,6 +112,7 @@ class GuardedAdapter implements ProviderAdapter {
 }
 
 export function classifyFailure(facts: FailureFacts): ProviderFailureKind {
+  if (facts.transport === 'connection' && causeMessages(facts.cause).includes('unexpected redirect')) return 'redirect';
   if (facts.transport) return facts.transport;
   const { status = 0 } = facts;
   const words = `${facts.type ?? ''} ${facts.code ?? ''} ${facts.message ?? ''}`.toLowerCase();
@@ -164,6 +165,8 @@ function advice(config: ProviderConfig, kind: ProviderFailureKind, retryAfterMs:
       return `Check providers.${config.name}.base_url (${config.baseUrl}) and the network; Distillery will retry.`;
     case 'bad_request':
       return 'The request was refused as sent, so Distillery will not retry it; check that the model supports the options used.';
+    case 'redirect':
+      return `Distillery does not follow redirects, so the key never goes to another address: set providers.${config.name}.base_url (now ${config.baseUrl}) to the address it redirects to (https rather than http?), then resume.`;
     case 'cancelled':
       return 'Nothing was lost beyond this call.';
   }
@@ -175,6 +178,7 @@ function describe(config: ProviderConfig, kind: ProviderFailureKind, facts: Fail
   if (facts.status !== undefined) return `${config.name} answered ${facts.status} ${kind}: ${said || 'no message'}. ${next}`;
   if (kind === 'cancelled') return `The ${config.name} call to ${request.model} was cancelled before it was answered. ${next}`;
   if (kind === 'timeout') return `${config.name} did not answer a ${request.model} call within ${request.timeoutMs} ms (timeout). ${next}`;
+  if (kind === 'redirect') return `${config.name} answered a ${request.model} call with a redirect. ${next}`;
   return `${config.name} call to ${request.model} failed (${kind})${said ? `: ${said}` : ''}. ${next}`;
 }
 
@@ -184,6 +188,13 @@ export function shortMessage(message: string | undefined, apiKey: string | undef
   let text = apiKey && apiKey.length >= 4 ? message.split(apiKey).join('[redacted]') : message;
   text = text.replace(/\bsk-[A-Za-z0-9_*.-]{6,}/g, '[redacted]').replace(/\s+/g, ' ').trim().replace(/\.+$/, '');
   return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
+
+/** The messages down an error's cause chain. */
+function causeMessages(cause: unknown): string[] {
+  const messages: string[] = [];
+  for (let depth = 0; cause instanceof Error && depth < 4; depth += 1, cause = cause.cause) messages.push(cause.message);
+  return messages;
 }
 
 /** "Connection error" plus the socket-level reason (ECONNREFUSED, ENOTFOUND) when there is one. */

@@ -3,6 +3,7 @@ import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutErro
 import type { Message, MessageCreateParamsNonStreaming, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages';
 import type { ProviderConfig } from '../config.js';
 import type { FailureFacts, ProviderClient } from './adapters.js';
+import { noRedirects } from './fetch-options.js';
 import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './types.js';
 
 export class AnthropicClient implements ProviderClient {
@@ -17,6 +18,7 @@ export class AnthropicClient implements ProviderClient {
       // Always explicit: without a timeout the SDK refuses large max_tokens ("Streaming is required").
       timeout: provider.timeoutMs,
       webhookKey: null,
+      fetchOptions: noRedirects,
     });
   }
 

@@ -8,6 +8,7 @@ import type {
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ProviderConfig } from '../config.js';
 import type { FailureFacts, ProviderClient } from './adapters.js';
+import { noRedirects } from './fetch-options.js';
 import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './types.js';
 
 /** DeepSeek's own usage fields, which the SDK passes through untyped. */
@@ -39,6 +40,7 @@ export class OpenAICompatibleClient implements ProviderClient {
       organization: null,
       project: null,
       webhookSecret: null,
+      fetchOptions: noRedirects,
     });
   }
 

@@ -1,4 +1,6 @@
 import { getEventListeners } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderConfig } from '../../src/config.js';
 import { ProviderError } from '../../src/errors.js';
@@ -246,6 +248,30 @@ describe('provider failures', () => {
     while (fake.requests.length < 31) await new Promise((resolve) => setTimeout(resolve, 5));
     run.abort();
     expect((await pending).kind).toBe('cancelled');
+  });
+
+  it.each(['openai', 'anthropic'] as Flavour[])('never follows an %s redirect (the key stays home) and stops with what to fix', async (flavour) => {
+    let reachedTarget = 0;
+    const target = createServer((_request, response) => {
+      reachedTarget++;
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const redirecting = createServer((_request, response) => {
+      response.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/v1/messages` });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}${flavour === 'openai' ? '/v1' : ''}`;
+      const error = await failure(createAdapter(provider(flavour, { baseUrl })).send(request()));
+      expect([error.kind, error.isRetryable, error.isFatal]).toEqual(['redirect', false, true]);
+      expect(error.message).toContain(`providers.${flavour}.base_url (now ${baseUrl})`);
+      expect(reachedTarget).toBe(0);
+    } finally {
+      redirecting.close();
+      target.close();
+    }
   });
 
   it('sends nothing when the signal is already aborted', async () => {
