@@ -7,7 +7,8 @@
  *
  * The floor: the very requests the cascade sent (same paths, same bodies), replayed as bare fetch
  * POSTs from a third process (bench/replay.ts) at the cascade's concurrency (the built-in defaults:
- * 32 DeepSeek, 16 OpenAI, 16 Anthropic requests in flight), against the same fake. So the ratio prices exactly what Distillery adds around the same HTTP calls.
+ * 32 DeepSeek, 16 OpenAI, 16 Anthropic requests in flight), against the same fake. So the ratio
+ * prices exactly what Distillery adds around the same HTTP calls.
  * Run directly: node --import tsx bench/cascade.ts [samples] [latencyMs] [rpm]
  */
 import { spawn } from 'node:child_process';
