@@ -5,13 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { serve as serveNode } from '@hono/node-server';
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { createApp, version, type App } from './app.js';
 import { loadConfig } from './config.js';
 import { DistilleryError, errorMessage } from './errors.js';
-import { createHttpApp } from './http.js';
-import { createServer } from './server.js';
 import type { ToolContext, ToolDefinition } from './tools/define.js';
 import { budgetStatusTool } from './tools/budget-status.js';
 import { planBudgetTool } from './tools/plan-budget.js';
@@ -111,8 +107,10 @@ async function runTool<I, O>(app: App, tool: ToolDefinition<never, never> | Tool
   return tool.handle(parsed.data as never, context) as Promise<{ text: string; structured: O }>;
 }
 
+/** The MCP server modules load here only: run commands (cascade, distill, ...) start without them. */
 async function serve(app: App, values: Values): Promise<void> {
   if (!values.http) {
+    const [{ createServer }, { serveStdio }] = await Promise.all([import('./server.js'), import('@modelcontextprotocol/server/stdio')]);
     const handle = await serveStdio(() => createServer(app), { onerror: (error) => app.services.log.warn('stdio error', { error: error.message }) });
     const stop = async () => {
       await handle.close();
@@ -126,6 +124,7 @@ async function serve(app: App, values: Values): Promise<void> {
   }
   const host = values.host ?? '127.0.0.1';
   const port = number(values, 'port') ?? 8787;
+  const [{ createHttpApp }, { serve: serveNode }] = await Promise.all([import('./http.js'), import('@hono/node-server')]);
   const { hono, close } = createHttpApp(app, { host, port });
   const server = serveNode({ fetch: hono.fetch, hostname: host, port }, (info) => {
     process.stderr.write(`Distillery ${version} serving MCP at http://${host.includes(':') ? `[${host}]` : host}:${info.port}/mcp (health: /healthz)\n`);
