@@ -4,6 +4,7 @@ import { distillInput, startDistill } from '../pipelines/distill/start.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
+import { calibrationNote, startReply } from './start-reply.js';
 
 const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
@@ -40,14 +41,9 @@ export const distillFileTool = defineTool({
   async handle(input, { app, roots }) {
     const outcome = await startDistill(app.services, app.engine, input, await roots());
     const { estimate } = outcome;
-    const cost = `${usdRange(estimate.costUsd)}`;
-    const calibrated = estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
-    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${cost}${calibrated}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
-    const text = outcome.run
-      ? `Started run ${outcome.run.id} (${outcome.run.name}). ${plan} It runs in the background: check it with run_status.${outcome.warnings.map((w) => ` ${w}`).join('')}`
-      : `Dry run, nothing spent. ${plan} Call distill_file again without dry_run to start.`;
+    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${usdRange(estimate.costUsd)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
     return {
-      text,
+      text: startReply('distill_file', outcome.run, plan, outcome.warnings),
       structured: {
         run_id: outcome.run?.id ?? null,
         dry_run: outcome.dryRun,

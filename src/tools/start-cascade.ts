@@ -4,6 +4,7 @@ import { cascadeInput, startCascade } from '../pipelines/cascade/start.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { defineTool } from './define.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
+import { calibrationNote, startReply } from './start-reply.js';
 
 const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
@@ -41,19 +42,14 @@ export const startCascadeTool = defineTool({
   async handle(input, { app }) {
     const outcome = await startCascade(app.services, app.engine, input);
     const { estimate, domain } = outcome;
-    const calibrated = estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
-    const cost = `${usdRange(estimate.costUsd)}${calibrated}`;
+    const cost = `${usdRange(estimate.costUsd)}${calibrationNote(estimate)}`;
     const what = domain.kind === 'free_text' ? `free-text domain "${domain.input}"` : `the ${domain.name} template (${domain.topics} topics, ${domain.subtopics} subtopics)`;
     const yields = input.stage_a_only
       ? `stage A only: about ${count(estimate.expected.rawPairs, 'raw pair')}`
       : `about ${count(estimate.expected.approved, 'approved pair')} expected (${estimate.expected.train.toLocaleString('en-US')} train, ${estimate.expected.golden.toLocaleString('en-US')} golden)`;
     const plan = `${count(estimate.samples, 'sample')} from ${what} in ${count(estimate.calls.total, 'call')}, ${cost}; ${yields}. ${usd(outcome.availableUsd)} is available this month.`;
-    const warnings = outcome.warnings.map((warning) => ` ${warning}`).join('');
-    const text = outcome.run
-      ? `Started run ${outcome.run.id} (${outcome.run.name}): ${plan} It runs in the background: check it with run_status.${warnings}`
-      : `Dry run, nothing spent. ${plan} Call start_cascade again without dry_run to start.${warnings}`;
     return {
-      text,
+      text: startReply('start_cascade', outcome.run, plan, outcome.warnings),
       structured: {
         run_id: outcome.run?.id ?? null,
         dry_run: outcome.dryRun,

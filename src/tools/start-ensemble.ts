@@ -4,6 +4,7 @@ import { ensembleInput, startEnsemble } from '../pipelines/ensemble/start.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
+import { calibrationNote, startReply } from './start-reply.js';
 
 const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
@@ -43,15 +44,11 @@ export const startEnsembleTool = defineTool({
   async handle(input, { app, roots }) {
     const outcome = await startEnsemble(app.services, app.engine, input, await roots());
     const { estimate, source } = outcome;
-    const cost = `${usdRange(estimate.costUsd)}, about ${usd(estimate.costPerSampleUsd.expected)} a sample${estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : ''}`;
+    const cost = `${usdRange(estimate.costUsd)}, about ${usd(estimate.costPerSampleUsd.expected)} a sample${calibrationNote(estimate)}`;
     const skipped = source.blank_lines ? ` (${count(source.blank_lines, 'blank line')} skipped)` : '';
     const plan = `${count(source.prompts, 'prompt')} from ${source.description}${skipped}, answered by ${estimate.teachers.join(', ')} and judged by ${estimate.judge}: ${count(estimate.calls.total, 'call')}, ${cost}. ${usd(outcome.availableUsd)} is available this month.`;
-    const warnings = outcome.warnings.map((w) => ` ${w}`).join('');
-    const text = outcome.run
-      ? `Started run ${outcome.run.id} (${outcome.run.name}). ${plan} It runs in the background: check it with run_status.${warnings}`
-      : `Dry run, nothing spent. ${plan} Call start_ensemble again without dry_run to start.${warnings}`;
     return {
-      text,
+      text: startReply('start_ensemble', outcome.run, plan, outcome.warnings),
       structured: {
         run_id: outcome.run?.id ?? null,
         dry_run: outcome.dryRun,

@@ -1,0 +1,14 @@
+/** The reply the three start tools (distill_file, start_cascade, start_ensemble) share around their own plan text. */
+
+/** Started (and how to follow it) or a dry run (and how to start), then any warnings. */
+export function startReply(tool: string, run: { id: string; name: string } | undefined, plan: string, warnings: string[]): string {
+  const notes = warnings.map((warning) => ` ${warning}`).join('');
+  return run
+    ? `Started run ${run.id} (${run.name}). ${plan} It runs in the background: check it with run_status.${notes}`
+    : `Dry run, nothing spent. ${plan} Call ${tool} again without dry_run to start.${notes}`;
+}
+
+/** ", <basis>" when an estimate is calibrated on past runs, else nothing. */
+export function calibrationNote(estimate: { calibration?: unknown; basis: string }): string {
+  return estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
+}
