@@ -107,6 +107,15 @@ async function runTool<I, O>(app: App, tool: ToolDefinition<never, never> | Tool
   return tool.handle(parsed.data as never, context) as Promise<{ text: string; structured: O }>;
 }
 
+/** Runs a start tool, prints its reply, and follows the run it started (a dry run starts none). */
+async function startAndWatch(app: App, tool: Parameters<typeof runTool>[1], input: unknown): Promise<number> {
+  const result = await runTool<unknown, { run_id: string | null }>(app, tool, input);
+  console.log(result.text);
+  if (result.structured.run_id) return watchRun(app, result.structured.run_id);
+  await app.close();
+  return 0;
+}
+
 /** The MCP server modules load here only: run commands (cascade, distill, ...) start without them. */
 async function serve(app: App, values: Values): Promise<void> {
   if (!values.http) {
@@ -166,7 +175,7 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'distill': {
       if (!values.input) throw new DistilleryError('input_invalid', 'distill needs --input FILE (a .txt or .md file inside DISTILLERY_ROOTS).');
-      const result = await runTool<unknown, { run_id: string | null }>(app, distillFileTool, {
+      return startAndWatch(app, distillFileTool, {
         path: values.input,
         pairs_per_chunk: number(values, 'pairs-per-chunk'),
         chunk_tokens: number(values, 'chunk-tokens'),
@@ -175,13 +184,10 @@ async function main(argv: string[]): Promise<number> {
         max_usd: number(values, 'max-usd'),
         dry_run: values['dry-run'],
       });
-      console.log(result.text);
-      if (result.structured.run_id) return watchRun(app, result.structured.run_id);
-      break;
     }
     case 'cascade': {
       if (!values.domain || values.samples === undefined) throw new DistilleryError('input_invalid', 'cascade needs --samples N and --domain D (a template such as medical, or free text such as "veterinary dermatology").');
-      const result = await runTool<unknown, { run_id: string | null }>(app, startCascadeTool, {
+      return startAndWatch(app, startCascadeTool, {
         domain: values.domain,
         samples: number(values, 'samples'),
         golden_fraction: number(values, 'golden-fraction'),
@@ -191,12 +197,9 @@ async function main(argv: string[]): Promise<number> {
         max_usd: number(values, 'max-usd'),
         dry_run: values['dry-run'],
       });
-      console.log(result.text);
-      if (result.structured.run_id) return watchRun(app, result.structured.run_id);
-      break;
     }
     case 'ensemble': {
-      const result = await runTool<unknown, { run_id: string | null }>(app, startEnsembleTool, {
+      return startAndWatch(app, startEnsembleTool, {
         prompts_file: values.prompts,
         run_id: values.run,
         domain: values.domain,
@@ -207,9 +210,6 @@ async function main(argv: string[]): Promise<number> {
         max_usd: number(values, 'max-usd'),
         dry_run: values['dry-run'],
       });
-      console.log(result.text);
-      if (result.structured.run_id) return watchRun(app, result.structured.run_id);
-      break;
     }
     case 'export': {
       const result = await runTool(app, exportDatasetTool, {
