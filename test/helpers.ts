@@ -12,7 +12,9 @@ import { createApp, type App } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createServer } from '../src/server.js';
 import { silentLogger } from '../src/util/log.js';
-import type { FakeProviderServer } from './fakes/provider-server.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { distilleryResponder } from './fakes/distillery-responder.js';
+import { FakeProviderServer, type Responder } from './fakes/provider-server.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Runs src/cli.ts from any working directory: tsx's loader by absolute URL, not by package name. */
@@ -80,3 +82,18 @@ export function textOf(result: { content?: unknown }): string {
 }
 
 export { existsSync };
+
+/**
+ * The fake providers for a test file (or describe block): listening from beforeAll to afterAll, and
+ * before each test reset to `responder` with no scripted replies and no recorded requests.
+ */
+export function sharedFake(responder: Responder = distilleryResponder): FakeProviderServer {
+  const fake = new FakeProviderServer();
+  beforeAll(() => fake.listen());
+  afterAll(() => fake.close());
+  beforeEach(() => {
+    fake.reset();
+    fake.responder = responder;
+  });
+  return fake;
+}

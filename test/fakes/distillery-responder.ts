@@ -184,3 +184,9 @@ export function distilleryResponder(request: FakeRequest): FakeReply {
   if (task === 'cascade-expand-domain') return { kind: 'text', text: JSON.stringify(expandCascadeDomain(request.userText)) };
   return { kind: 'text', text: '{"ok": true}' };
 }
+
+/** distilleryResponder, but every answer bills its whole max_tokens: far above the estimates, so money runs out part-way. */
+export function billsMaxTokens(request: FakeRequest): FakeReply {
+  const answer = distilleryResponder(request);
+  return answer.kind === 'text' ? { ...answer, usage: { output: request.maxTokens } } : answer;
+}

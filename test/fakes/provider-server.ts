@@ -69,8 +69,14 @@ export class FakeProviderServer {
     const fake = new FakeProviderServer();
     fake.latencyMs = options.latencyMs ?? 0;
     if (options.responder) fake.responder = options.responder;
+    await fake.listen();
+    return fake;
+  }
+
+  /** Starts serving on a free loopback port (start() does this; a test file's shared fake calls it in beforeAll). */
+  async listen(): Promise<void> {
     const app = new Hono();
-    const route = (flavour: Flavour) => (c: Context) => fake.handle(flavour, c);
+    const route = (flavour: Flavour) => (c: Context) => this.handle(flavour, c);
     app.post('/v1/chat/completions', route('openai'));
     app.post('/chat/completions', route('openai'));
     app.post('/deepseek/chat/completions', route('deepseek'));
@@ -79,13 +85,12 @@ export class FakeProviderServer {
     app.notFound((c) => c.json(errorBody('openai', { kind: 'error', status: 404, message: `No fake route for ${c.req.method} ${c.req.path}` }), 404));
     await new Promise<void>((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        fake.address = `http://127.0.0.1:${info.port}`;
+        this.address = `http://127.0.0.1:${info.port}`;
         resolve();
       });
       server.once('error', reject);
-      fake.server = server as Server;
+      this.server = server as Server;
     });
-    return fake;
   }
 
   /** http://127.0.0.1:PORT */

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeProviderServer, reply, type FakeReply, type FakeRequest } from '../fakes/provider-server.js';
-import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { cliCommand, connectClient, existsSync, makeApp, makeWorld, sentinels, textOf, type TestWorld } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { reply, type FakeRequest } from '../fakes/provider-server.js';
+import { billsMaxTokens, distilleryResponder } from '../fakes/distillery-responder.js';
+import { cliCommand, connectClient, existsSync, makeApp, makeWorld, sentinels, sharedFake, type TestWorld, textOf } from '../helpers.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import { NearDuplicateIndex } from '../../src/pipelines/dedup.js';
 import type { Sample } from '../../src/pipelines/sample.js';
@@ -12,15 +12,7 @@ import type { Sample } from '../../src/pipelines/sample.js';
 // A Saturday: DeepSeek off-peak, so costs do not depend on the hour the test runs.
 const saturday = () => new Date(Date.UTC(2026, 10, 28, 12, 0, 0));
 
-let fake: FakeProviderServer;
-beforeAll(async () => {
-  fake = await FakeProviderServer.start();
-});
-afterAll(async () => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.responder = distilleryResponder;
-});
+const fake = sharedFake();
 
 const task = (request: FakeRequest) => /^Task: ([\w-]+)/m.exec(request.system)?.[1];
 const json = async (file: string) => JSON.parse(await readFile(file, 'utf8'));
@@ -173,10 +165,7 @@ describe('start_cascade against the fake providers', () => {
 
   it('pauses for budget mid-cascade and, resumed with more budget, ends with the files an uninterrupted run writes', async () => {
     // Every answer uses its whole max_tokens, far above the estimate, so the cap is hit part-way.
-    fake.responder = (request): FakeReply => {
-      const answer = distilleryResponder(request);
-      return answer.kind === 'text' ? { ...answer, usage: { output: request.maxTokens } } : answer;
-    };
+    fake.responder = billsMaxTokens;
     const input = { domain: 'finance', samples: 160 };
     const reference = await makeWorld({ fake });
     const referenceRun = await startRun(reference, input);

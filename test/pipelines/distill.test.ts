@@ -1,9 +1,9 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeProviderServer, reply, type FakeReply, type FakeRequest } from '../fakes/provider-server.js';
+import { describe, expect, it } from 'vitest';
+import { reply, type FakeReply, type FakeRequest } from '../fakes/provider-server.js';
 import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { connectClient, existsSync, makeApp, makeWorld, sentinels, textOf, type TestWorld } from '../helpers.js';
+import { connectClient, existsSync, makeApp, makeWorld, sentinels, sharedFake, type TestWorld, textOf } from '../helpers.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import { PriceTable, costUsd } from '../../src/llm/prices.js';
 import type { Sample } from '../../src/pipelines/sample.js';
@@ -11,15 +11,7 @@ import type { Sample } from '../../src/pipelines/sample.js';
 // A Saturday: DeepSeek off-peak, so the hand-computed prices below hold whatever day the test runs.
 const saturday = () => new Date(Date.UTC(2026, 10, 28, 12, 0, 0));
 
-let fake: FakeProviderServer;
-beforeAll(async () => {
-  fake = await FakeProviderServer.start();
-});
-afterAll(async () => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.responder = distilleryResponder;
-});
+const fake = sharedFake();
 
 async function runToEnd(world: TestWorld, input: Record<string, unknown>) {
   const app = await makeApp(world, { now: saturday });

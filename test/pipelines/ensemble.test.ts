@@ -1,10 +1,10 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/client';
-import { FakeProviderServer, reply, type FakeRequest } from '../fakes/provider-server.js';
+import { reply, type FakeRequest } from '../fakes/provider-server.js';
 import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { connectClient, existsSync, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
+import { connectClient, existsSync, makeApp, makeWorld, sharedFake, type TestWorld, textOf } from '../helpers.js';
 import type { App } from '../../src/app.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import { promptKey } from '../../src/pipelines/ensemble/inputs.js';
@@ -18,15 +18,7 @@ const defaultTeachers = ['deepseek/deepseek-v4-flash', 'openai/gpt-6-luna', 'ant
 interface PreferencePair { id: string; instruction: string; chosen: string; rejected: string; chosen_score: number; rejected_score: number; source: { run: string } }
 interface AnswerLine { id: string; teacher: string; answer: string | null }
 
-let fake: FakeProviderServer;
-beforeAll(async () => {
-  fake = await FakeProviderServer.start();
-});
-afterAll(async () => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.responder = distilleryResponder;
-});
+const fake = sharedFake();
 
 const questions = Array.from({ length: 30 }, (_, i) => `How should case ${i} about ${['tenancy deposits', 'overtime pay', 'medical consent', 'data retention', 'late invoices'][i % 5]} be handled when the ${['tenant', 'employer', 'patient', 'vendor', 'customer'][(i * 3) % 5]} objects?`);
 

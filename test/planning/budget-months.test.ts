@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeProviderServer } from '../fakes/provider-server.js';
-import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { connectClient, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { billsMaxTokens } from '../fakes/distillery-responder.js';
+import { connectClient, makeApp, makeWorld, sharedFake, type TestWorld, textOf } from '../helpers.js';
 import type { App } from '../../src/app.js';
 
 const fast = { requests_per_minute: 1_000_000 };
@@ -78,19 +77,7 @@ describe('budget months', () => {
 });
 
 describe('set_budget and alerts on runs', () => {
-  let fake: FakeProviderServer;
-  beforeAll(async () => {
-    fake = await FakeProviderServer.start();
-  });
-  afterAll(async () => fake.close());
-  beforeEach(() => {
-    fake.reset();
-    // Every answer bills its whole max_tokens, far above the estimate, so the money runs out part-way.
-    fake.responder = (request) => {
-      const answer = distilleryResponder(request);
-      return answer.kind === 'text' ? { ...answer, usage: { output: request.maxTokens } } : answer;
-    };
-  });
+  const fake = sharedFake(billsMaxTokens);
 
   it('resumes a run paused for the month budget when the budget is raised, and not one paused on its own max_usd', async () => {
     const world = await makeWorld({ fake, corpus: ['technical_manual.txt'] });

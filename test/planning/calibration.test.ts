@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeProviderServer } from '../fakes/provider-server.js';
-import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { connectClient, makeApp, makeWorld, textOf } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { billsMaxTokens } from '../fakes/distillery-responder.js';
+import { connectClient, makeApp, makeWorld, sharedFake, textOf } from '../helpers.js';
 import { calibrate, describeBasis, tokenBasis } from '../../src/planning/calibration.js';
 import type { PastRun } from '../../src/planning/history.js';
 import { usd } from '../../src/util/format.js';
@@ -53,19 +52,7 @@ describe('calibrate', () => {
 const saturday = () => new Date(Date.UTC(2026, 10, 28, 12, 0, 0));
 
 describe('estimates after completed runs', () => {
-  let fake: FakeProviderServer;
-  beforeAll(async () => {
-    fake = await FakeProviderServer.start();
-  });
-  afterAll(async () => fake.close());
-  beforeEach(() => {
-    fake.reset();
-    // Every answer bills its whole max_tokens: real runs cost well above the token estimate.
-    fake.responder = (request) => {
-      const answer = distilleryResponder(request);
-      return answer.kind === 'text' ? { ...answer, usage: { output: request.maxTokens } } : answer;
-    };
-  });
+  const fake = sharedFake(billsMaxTokens);
 
   it('moves the dry-run and plan estimates toward the measured cost per approved pair and says so', async () => {
     const world = await makeWorld({ fake, corpus: ['technical_manual.txt'] });
