@@ -21,18 +21,6 @@ export function normalizeText(text: string): string {
     .trim();
 }
 
-/** Word pairs of a normalised text, or its words when it has fewer than three. */
-export function shingles(normalized: string): Set<string> {
-  const words = normalized.split(' ').filter(Boolean);
-  const set = new Set<string>();
-  if (words.length < 3) {
-    for (const word of words) set.add(word);
-    return set;
-  }
-  for (let i = 0; i + 1 < words.length; i++) set.add(`${words[i]} ${words[i + 1]}`);
-  return set;
-}
-
 /** FNV-1a, continued from `seed`: hashString(b, step(hashString(a), ' ')) is the hash of `${a} ${b}`. */
 function hashString(text: string, seed = 0x811c9dc5): number {
   let hash = seed;
@@ -48,8 +36,9 @@ function wideKey(high: number, low: number): number {
 }
 
 /**
- * The shingles of a normalised text (see shingles) as sorted, distinct 32-bit hashes: 4 bytes each
- * instead of a string, hashed without building the word-pair strings.
+ * The shingles of a normalised text, its word pairs (or its words when it has fewer than three), as
+ * sorted, distinct 32-bit hashes: 4 bytes each instead of a string, hashed without building the
+ * word-pair strings.
  */
 function shingleHashes(normalized: string): Uint32Array {
   const words = normalized === '' ? [] : normalized.split(' ');
@@ -105,13 +94,6 @@ function bandKey(sig: Uint32Array, band: number): number {
     low = Math.imul(low ^ value, 0x2c1b3c6d) ^ (low >>> 13);
   }
   return wideKey(high, low);
-}
-
-export function jaccard(a: Set<string>, b: Set<string>): number {
-  if (a.size === 0 && b.size === 0) return 1;
-  let shared = 0;
-  for (const item of a) if (b.has(item)) shared++;
-  return shared / (a.size + b.size - shared);
 }
 
 export type DuplicateVerdict = { duplicate: false } | { duplicate: true; kind: 'exact' | 'near'; of: string; similarity: number };

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { HeldOutSet } from '../../src/export/held-out.js';
 import { WordTable } from '../../src/export/held-out-words.js';
-import { jaccard, NearDuplicateIndex, normalizeText } from '../../src/pipelines/dedup.js';
-
-function shingleSet(text: string): Set<string> {
-  const words = normalizeText(text).split(' ').filter(Boolean);
-  if (words.length < 3) return new Set(words);
-  return new Set(words.slice(0, -1).map((word, index) => `${word} ${words[index + 1]}`));
-}
+import { NearDuplicateIndex, normalizeText } from '../../src/pipelines/dedup.js';
+import { jaccard, shingles } from '../shingles.js';
 
 function seeded(seed: number) {
   let state = seed;
@@ -34,10 +29,10 @@ describe('HeldOutSet', () => {
       heldOut.add(`g${index}`, text);
       minHash.add(`g${index}`, text);
     });
-    const goldenSets = golden.map(shingleSet);
+    const goldenSets = golden.map(shingles);
     let refused = 0;
     for (const text of candidates) {
-      const set = shingleSet(text);
+      const set = shingles(text);
       const truth = goldenSets.some((other) => jaccard(set, other) >= 0.7) || golden.some((other) => normalizeText(other) === normalizeText(text));
       const verdict = heldOut.find(text);
       expect(verdict.duplicate, text).toBe(truth);
@@ -84,10 +79,10 @@ describe('HeldOutSet', () => {
     const candidates = Array.from({ length: 4000 }, () => sentence(next() < 0.5 ? vocabulary : [...vocabulary, ...outside], 1 + Math.floor(next() * 10)));
     const heldOut = new HeldOutSet();
     golden.forEach((text, index) => heldOut.add(`g${index}`, text));
-    const goldenSets = golden.map(shingleSet);
+    const goldenSets = golden.map(shingles);
     let refused = 0;
     for (const text of [...candidates, '', '?', 'x', 'x x x x']) {
-      const set = shingleSet(text);
+      const set = shingles(text);
       const truth = goldenSets.some((other) => other.size + set.size > 0 && jaccard(set, other) >= 0.7) || golden.some((other) => normalizeText(other) === normalizeText(text));
       expect(heldOut.find(text).duplicate, JSON.stringify(text)).toBe(truth);
       if (truth) refused++;

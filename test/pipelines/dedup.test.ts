@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jaccard, NearDuplicateIndex, normalizeText, shingles } from '../../src/pipelines/dedup.js';
+import { NearDuplicateIndex, normalizeText } from '../../src/pipelines/dedup.js';
+import { jaccard, shingles } from '../shingles.js';
 
 function seeded(seed: number) {
   let state = seed;
@@ -38,7 +39,7 @@ describe('NearDuplicateIndex', () => {
         if (next() < 0.5) parts[Math.floor(next() * parts.length)] = words[Math.floor(next() * words.length)]!;
         text = parts.join(' ');
       }
-      const set = shingles(normalizeText(text));
+      const set = shingles(text);
       const best = Math.max(0, ...kept.map((other) => jaccard(set, other.set)));
       const verdict = index.check(`t${i}`, text);
       if (verdict.duplicate) {
