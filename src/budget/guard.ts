@@ -192,7 +192,7 @@ export class BudgetGuard {
 
   #monthAvailable(month: string, useReserve: boolean): number {
     const limit = this.#options.monthlyUsd - (useReserve ? 0 : this.#reserveUsd());
-    const used = this.#ledger.totals(month).spentUsd + this.#heldInMonth(month);
+    const used = this.#ledger.spentUsd(month) + this.#heldInMonth(month);
     return Math.max(0, limit - used);
   }
 

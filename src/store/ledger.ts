@@ -92,6 +92,11 @@ export class Ledger {
     return { ...totals, byProvider: { ...totals.byProvider }, byStage: { ...totals.byStage }, byRun: { ...totals.byRun }, byModel: { ...totals.byModel } };
   }
 
+  /** What a month has spent, without copying its breakdowns (checked on every budget hold). */
+  spentUsd(month: string): number {
+    return this.#totals.get(month)?.spentUsd ?? 0;
+  }
+
   /** Months with entries, newest first. */
   months(): string[] {
     return [...this.#totals.keys()].sort().reverse();
