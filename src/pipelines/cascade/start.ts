@@ -4,16 +4,15 @@
  * it, then start the run.
  */
 import { z } from 'zod';
-import { BudgetError } from '../../errors.js';
 import type { RunRecord } from '../../store/catalog.js';
 import type { Services } from '../../services.js';
-import { usd, usdRange } from '../../util/format.js';
 import type { RunEngine } from '../engine.js';
 import { closestDomain, listDomains, provisionalTemplate, resolveDomain, subtopicCount, type DomainKind } from './domains.js';
 import { estimateCascade } from './estimate.js';
 import { calibratedCascadeEstimate, type CalibratedCascadeEstimate } from '../../planning/calibration.js';
 import { coveragePlan, defaultPairsPerCall } from './plan.js';
 import type { CascadeParams } from './params.js';
+import { checkRunFits } from '../budget-fit.js';
 
 export const defaultGoldenFraction = 0.09;
 
@@ -91,19 +90,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
 
   const roles = stageAOnly ? (['generate'] as const) : (['generate', 'format', 'validate'] as const);
   for (const role of roles) services.llm.requireKey(services.llm.resolve(role));
-  const cap = Math.min(availableUsd, input.max_usd ?? Infinity);
-  if (estimate.costUsd.expected > cap) {
-    const scope = input.max_usd !== undefined && input.max_usd < availableUsd ? 'run' : 'month';
-    const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
-    throw new BudgetError(
-      `Budget: a cascade of ${input.samples.toLocaleString('en-US')} ${view.name} samples needs about ${usdRange(estimate.costUsd)} but that is more than ${limit}. ` +
-        `Nothing was spent. Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}, or raise ${scope === 'run' ? 'max_usd' : 'the monthly budget (set_budget or DISTILLERY_BUDGET_USD)'}.`,
-      { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
-    );
-  }
-  if (estimate.costUsd.high > cap) {
-    outcome.warnings.push(`The high end of the estimate (${usd(estimate.costUsd.high)}) is above the ${usd(cap)} available: the run may pause for budget before it finishes.`);
-  }
+  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `a cascade of ${input.samples.toLocaleString('en-US')} ${view.name} samples`, lower: `Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}` }, outcome.warnings);
   const params: CascadeParams = {
     domain: { input: domain.input, kind: domain.kind, name: domain.name, ...(domain.template ? { template: domain.template } : {}) },
     samples: input.samples,

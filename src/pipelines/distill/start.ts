@@ -3,16 +3,15 @@
  * the cost, make sure the providers are configured and the budget covers it, then start the run.
  */
 import { z } from 'zod';
-import { BudgetError } from '../../errors.js';
 import { readDocument, resolveDocument } from '../../files/documents.js';
 import type { RunRecord } from '../../store/catalog.js';
 import type { Services } from '../../services.js';
-import { usd, usdRange } from '../../util/format.js';
 import type { RunEngine } from '../engine.js';
 import { chunkDocument, defaultChunkOptions } from './chunker.js';
 import { estimateDistill } from './estimate.js';
 import { calibratedDistillEstimate, type CalibratedDistillEstimate } from '../../planning/calibration.js';
 import type { DistillParams } from './pipeline.js';
+import { checkRunFits } from '../budget-fit.js';
 
 export const distillInput = z.object({
   path: z.string().min(1).max(4096).describe('The document: a bare file name such as legal_guide.txt, a path relative to an allowed root, or an absolute path inside one. .txt or .md, UTF-8.'),
@@ -48,19 +47,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
   if (input.dry_run) return outcome;
 
   for (const role of ['generate', 'validate'] as const) services.llm.requireKey(services.llm.resolve(role));
-  const cap = Math.min(availableUsd, input.max_usd ?? Infinity);
-  if (estimate.costUsd.expected > cap) {
-    const scope = input.max_usd !== undefined && input.max_usd < availableUsd ? 'run' : 'month';
-    const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
-    throw new BudgetError(
-      `Budget: distilling ${name} needs about ${usdRange(estimate.costUsd)} but that is more than ${limit}. ` +
-        `Nothing was spent. Lower pairs_per_chunk, raise ${scope === 'run' ? 'max_usd' : 'the monthly budget (set_budget or DISTILLERY_BUDGET_USD)'}, or distill a smaller document.`,
-      { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
-    );
-  }
-  if (estimate.costUsd.high > cap) {
-    outcome.warnings.push(`The high end of the estimate (${usd(estimate.costUsd.high)}) is above the ${usd(cap)} available: the run may pause for budget before it finishes.`);
-  }
+  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `distilling ${name}`, lower: 'Lower pairs_per_chunk or distill a smaller document' }, outcome.warnings);
   const params: DistillParams = {
     document: { ...ref, sha256: document.sha256, name },
     pairs_per_chunk: input.pairs_per_chunk,

@@ -3,16 +3,16 @@
  * cost, make sure every provider has a key and the budget covers it, then start the run.
  */
 import { z } from 'zod';
-import { BudgetError, InputError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import type { RunRecord } from '../../store/catalog.js';
 import type { Services } from '../../services.js';
-import { usd, usdRange } from '../../util/format.js';
 import type { RunEngine } from '../engine.js';
 import { estimateEnsemble } from './estimate.js';
 import { calibratedEnsembleEstimate, type CalibratedEnsembleEstimate } from '../../planning/calibration.js';
 import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type LoadedPrompts } from './inputs.js';
 import type { EnsembleParams, PromptSource } from './prompts-stage.js';
 import { parseTeacher, resolveTeachers } from './teachers.js';
+import { checkRunFits } from '../budget-fit.js';
 
 export const defaultDomainSamples = 20;
 
@@ -84,19 +84,7 @@ export async function startEnsemble(services: Services, engine: RunEngine, input
   for (const teacher of teachers) services.llm.requireKey(services.llm.resolve('generate', parseTeacher(teacher)));
   services.llm.requireKey(services.llm.resolve('judge'));
   if (source.kind === 'domain') services.llm.requireKey(services.llm.resolve('generate'));
-  const cap = Math.min(availableUsd, input.max_usd ?? Infinity);
-  if (estimate.costUsd.expected > cap) {
-    const scope = input.max_usd !== undefined && input.max_usd < availableUsd ? 'run' : 'month';
-    const limit = scope === 'run' ? `its max_usd of ${usd(input.max_usd!)}` : `the ${usd(availableUsd)} left for runs this month (of ${usd(services.guard.monthlyUsd)}, reserve held back)`;
-    throw new BudgetError(
-      `Budget: an ensemble of ${teachers.length} teachers on ${count} prompts needs about ${usdRange(estimate.costUsd)} but that is more than ${limit}. ` +
-        `Nothing was spent. Lower samples, use fewer teachers, or raise ${scope === 'run' ? 'max_usd' : 'the monthly budget (set_budget or DISTILLERY_BUDGET_USD)'}.`,
-      { neededUsd: estimate.costUsd.expected, availableUsd: cap, scope },
-    );
-  }
-  if (estimate.costUsd.high > cap) {
-    outcome.warnings.push(`The high end of the estimate (${usd(estimate.costUsd.high)}) is above the ${usd(cap)} available: the run may pause for budget before it finishes.`);
-  }
+  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `an ensemble of ${teachers.length} teachers on ${count} prompts`, lower: 'Lower samples, use fewer teachers' }, outcome.warnings);
   const params: EnsembleParams = {
     source,
     ...(input.samples !== undefined || source.kind === 'domain' ? { samples: count } : {}),
