@@ -10,6 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client, InMemoryTransport } from '@modelcontextprotocol/client';
 import { createApp, type App } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
+import type { AddressInfo } from 'node:net';
+import { serve as serveNode } from '@hono/node-server';
+import { createHttpApp } from '../src/http.js';
 import { createServer } from '../src/server.js';
 import { silentLogger } from '../src/util/log.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
@@ -96,4 +99,18 @@ export function sharedFake(responder: Responder = distilleryResponder): FakeProv
     fake.responder = responder;
   });
   return fake;
+}
+
+/** Serves an app's HTTP face (createHttpApp) on a free loopback port: its base URL, and how to stop it. */
+export async function serveHttp(app: App, options: { maxBodyBytes?: number } = {}): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { hono, close } = createHttpApp(app, { host: '127.0.0.1', port: 0, ...options });
+  const server = serveNode({ fetch: hono.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: async () => {
+      server.close();
+      await close();
+    },
+  };
 }

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve as serveNode } from '@hono/node-server';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../src/http.js';
-import { cliCommand, connectClient, makeApp, makeWorld, sentinels, textOf, type TestWorld } from './helpers.js';
+import { cliCommand, connectClient, makeApp, makeWorld, sentinels, serveHttp, textOf, type TestWorld } from './helpers.js';
 import type { App } from '../src/app.js';
 
 const expectedTools = [
@@ -95,11 +93,7 @@ describe('MCP server', () => {
 
   describe('over HTTP', () => {
     async function listen(hostApp: App, token?: string) {
-      const { hono, close } = createHttpApp(hostApp, { host: '127.0.0.1', port: 0 });
-      const server = serveNode({ fetch: hono.fetch, hostname: '127.0.0.1', port: 0 });
-      await new Promise((resolve) => server.once('listening', resolve));
-      const port = (server.address() as AddressInfo).port;
-      return { url: `http://127.0.0.1:${port}`, token, stop: async () => { server.close(); await close(); } };
+      return { ...(await serveHttp(hostApp)), token };
     }
 
     it('serves tools over Streamable HTTP and reports health', async () => {

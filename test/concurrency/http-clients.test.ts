@@ -1,12 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import { serve as serveNode } from '@hono/node-server';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { createHttpApp } from '../../src/http.js';
 import { distilleryResponder } from '../fakes/distillery-responder.js';
 import { FakeProviderServer } from '../fakes/provider-server.js';
-import { connectClient, makeApp, makeWorld, sentinels, textOf, type TestWorld } from '../helpers.js';
+import { connectClient, makeApp, makeWorld, sentinels, serveHttp, textOf, type TestWorld } from '../helpers.js';
 
 const clients = 20;
 const rounds = 10;
@@ -27,14 +24,9 @@ beforeAll(async () => {
   fake.latencyMs = 15;
   world = await makeWorld({ fake, corpus: ['legal_guide.txt'] });
   app = await makeApp(world);
-  const { hono, close } = createHttpApp(app, { host: '127.0.0.1', port: 0 });
-  const server = serveNode({ fetch: hono.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => server.once('listening', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
-  stop = async () => {
-    server.close();
-    await close();
-  };
+  const http = await serveHttp(app);
+  url = `${http.url}/mcp`;
+  stop = http.stop;
 });
 afterAll(async () => {
   await stop();

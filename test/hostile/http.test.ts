@@ -1,10 +1,7 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve as serveNode } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { createHttpApp } from '../../src/http.js';
-import { makeApp, makeWorld, type TestWorld } from '../helpers.js';
+import { makeApp, makeWorld, serveHttp, type TestWorld } from '../helpers.js';
 import { expectNoSecrets, snapshotOutsideHome } from './guards.js';
 
 const token = 'hostile-token-0123456789abcdef';
@@ -16,14 +13,9 @@ let stop: () => Promise<void>;
 beforeAll(async () => {
   world = await makeWorld({ env: { DISTILLERY_TOKEN: token } });
   app = await makeApp(world);
-  const { hono, close } = createHttpApp(app, { host: '127.0.0.1', port: 0, maxBodyBytes: 4096 });
-  const server = serveNode({ fetch: hono.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => server.once('listening', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
-  stop = async () => {
-    server.close();
-    await close();
-  };
+  const http = await serveHttp(app, { maxBodyBytes: 4096 });
+  url = `${http.url}/mcp`;
+  stop = http.stop;
 });
 afterAll(async () => {
   await stop();
