@@ -7,11 +7,9 @@ import type { App } from '../../src/app.js';
 import { normalizeText } from '../../src/pipelines/dedup.js';
 import type { Sample } from '../../src/pipelines/sample.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
-import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { FakeProviderServer } from '../fakes/provider-server.js';
-import { connectClient, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
+import { textOf, type TestWorld } from '../helpers.js';
 import { readJsonlStrictly } from './consumer-rules.js';
-import { distillRun, makeSample, writeCascadeRun, writeRun } from './fixtures.js';
+import { distillRun, makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld } from './fixtures.js';
 
 interface Exported {
   dir: string;
@@ -20,7 +18,7 @@ interface Exported {
   notes: string[];
 }
 
-let fake: FakeProviderServer;
+let fixture: DistilledWorld;
 let world: TestWorld;
 let app: App;
 let client: Client;
@@ -41,17 +39,10 @@ async function exportFails(args: Record<string, unknown>): Promise<string> {
 const rowsOf = async (result: Exported, role: string) => (await readJsonlStrictly(result.files.find((file) => file.role === role)!.path)).rows as unknown as Sample[];
 
 beforeAll(async () => {
-  fake = await FakeProviderServer.start({ responder: distilleryResponder });
-  world = await makeWorld({ fake, corpus: ['legal_guide.txt'] });
-  app = await makeApp(world);
-  client = await connectClient(app);
-  runId = await distillRun(app, client);
+  fixture = await distilledWorld();
+  ({ world, app, client, runId } = fixture);
 });
-afterAll(async () => {
-  await app.close();
-  await fake.close();
-  await world.cleanup();
-});
+afterAll(() => fixture.close());
 
 describe('export_dataset', () => {
   it('keeps train disjoint from the golden set: near-duplicates of golden samples are dropped from train and counted', async () => {

@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { Sample } from '../../src/pipelines/sample.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
-import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { FakeProviderServer } from '../fakes/provider-server.js';
-import { connectClient, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
+import { textOf } from '../helpers.js';
 import { expectAlpaca, expectMatchesEntry, expectOpenAi, expectShareGpt, readJsonlStrictly, type Row } from './consumer-rules.js';
-import { distillRun, makeSample, writeCascadeRun, writeRun } from './fixtures.js';
+import { makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld } from './fixtures.js';
 
 interface Exported {
   name: string;
@@ -20,8 +18,7 @@ interface Exported {
   usage: string[];
 }
 
-let fake: FakeProviderServer;
-let world: TestWorld;
+let fixture: DistilledWorld;
 let app: App;
 let client: Client;
 let runId: string;
@@ -34,18 +31,11 @@ async function exportDataset(args: Record<string, unknown>): Promise<Exported> {
 }
 
 beforeAll(async () => {
-  fake = await FakeProviderServer.start({ responder: distilleryResponder });
-  world = await makeWorld({ fake, corpus: ['legal_guide.txt'] });
-  app = await makeApp(world);
-  client = await connectClient(app);
-  runId = await distillRun(app, client);
+  fixture = await distilledWorld();
+  ({ app, client, runId } = fixture);
   approved = await readJsonlArray<Sample>(path.join(app.engine.runDir(runId), 'golden_dataset.jsonl'));
 });
-afterAll(async () => {
-  await app.close();
-  await fake.close();
-  await world.cleanup();
-});
+afterAll(() => fixture.close());
 
 describe('export_dataset formats', () => {
   const system = 'You answer questions about the legal guide.';

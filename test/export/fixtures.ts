@@ -9,7 +9,9 @@ import type { App } from '../../src/app.js';
 import type { Client } from '@modelcontextprotocol/client';
 import type { RunKind, RunRecord } from '../../src/store/catalog.js';
 import type { Sample } from '../../src/pipelines/sample.js';
-import { textOf } from '../helpers.js';
+import { distilleryResponder } from '../fakes/distillery-responder.js';
+import { FakeProviderServer } from '../fakes/provider-server.js';
+import { connectClient, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
 
 export async function distillRun(app: App, client: Client, document = 'legal_guide.txt', pairsPerChunk = 3): Promise<string> {
   const started = await client.callTool({ name: 'distill_file', arguments: { path: document, pairs_per_chunk: pairsPerChunk } });
@@ -18,6 +20,37 @@ export async function distillRun(app: App, client: Client, document = 'legal_gui
   const run = await app.engine.wait(runId);
   expect(run.status, JSON.stringify(run.pause ?? run.error)).toBe('completed');
   return runId;
+}
+
+export interface DistilledWorld {
+  fake: FakeProviderServer;
+  world: TestWorld;
+  app: App;
+  client: Client;
+  /** A completed distill run of legal_guide.txt. */
+  runId: string;
+  close(): Promise<void>;
+}
+
+/** The fake providers, a world with legal_guide.txt, an app with a client, and one completed distill run of it. */
+export async function distilledWorld(): Promise<DistilledWorld> {
+  const fake = await FakeProviderServer.start({ responder: distilleryResponder });
+  const world = await makeWorld({ fake, corpus: ['legal_guide.txt'] });
+  const app = await makeApp(world);
+  const client = await connectClient(app);
+  const runId = await distillRun(app, client);
+  return {
+    fake,
+    world,
+    app,
+    client,
+    runId,
+    async close() {
+      await app.close();
+      await fake.close();
+      await world.cleanup();
+    },
+  };
 }
 
 const topics = ['cardiology', 'dermatology', 'oncology', 'pediatrics'];

@@ -5,10 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { Sample } from '../../src/pipelines/sample.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
-import { distilleryResponder } from '../fakes/distillery-responder.js';
-import { FakeProviderServer } from '../fakes/provider-server.js';
-import { connectClient, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
-import { distillRun } from '../export/fixtures.js';
+import { textOf } from '../helpers.js';
+import { distilledWorld, type DistilledWorld } from '../export/fixtures.js';
 
 interface Page {
   run_id: string;
@@ -19,8 +17,7 @@ interface Page {
   summary: { total: number; approved: number; rejected: number; approval_rate: number | null; target_met: boolean | null; by_difficulty: { name: string; total: number }[]; by_stage: { name: string; total: number }[]; top_rejection_reasons: { reason: string; count: number }[]; spent_usd: number; cost_per_approved_usd: number | null; human: { reviewed: number } };
 }
 
-let fake: FakeProviderServer;
-let world: TestWorld;
+let fixture: DistilledWorld;
 let app: App;
 let client: Client;
 let runId: string;
@@ -44,18 +41,11 @@ async function allPages(args: Record<string, unknown>, limit = 7): Promise<strin
 }
 
 beforeAll(async () => {
-  fake = await FakeProviderServer.start({ responder: distilleryResponder });
-  world = await makeWorld({ fake, corpus: ['legal_guide.txt'] });
-  app = await makeApp(world);
-  client = await connectClient(app);
-  runId = await distillRun(app, client);
+  fixture = await distilledWorld();
+  ({ app, client, runId } = fixture);
   judged = await readJsonlArray<Sample>(path.join(app.engine.runDir(runId), 'validation_results.jsonl'));
 });
-afterAll(async () => {
-  await app.close();
-  await fake.close();
-  await world.cleanup();
-});
+afterAll(() => fixture.close());
 
 describe('review_samples', () => {
   it('pages through every judged sample once, in file order, with the judge reason beside each', async () => {
