@@ -1,6 +1,5 @@
 /** Parts (blocks and pieces of blocks) and the exact token count of parts joined by blank lines. */
-import { countTokens as libraryCountTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import { countTokens, plainText } from './tokens.js';
+import { countTokens } from './tokens.js';
 
 export type BlockKind = 'text' | 'note' | 'heading' | 'code' | 'table';
 
@@ -21,7 +20,7 @@ export interface Part {
 }
 
 export const blockBreak = '\n\n';
-const blockBreakTokens = libraryCountTokens(blockBreak, plainText);
+let blockBreakTokens: number | undefined;
 
 /**
  * Exact extra tokens when `left` (no trailing whitespace) is followed by a blank line and text that
@@ -31,7 +30,7 @@ const blockBreakTokens = libraryCountTokens(blockBreak, plainText);
  */
 function breakTokensAfter(left: string): number {
   const last = left.charCodeAt(left.length - 1);
-  if (isAsciiAlphanumeric(last)) return blockBreakTokens;
+  if (isAsciiAlphanumeric(last)) return (blockBreakTokens ??= countTokens(blockBreak));
   // The commonest ending, "word." or "word)": the last pre-token is that one ASCII character.
   if (last < 128 && isAsciiAlphanumeric(left.charCodeAt(left.length - 2))) {
     let extra = breakTokensAfterCharacter[last]!;

@@ -2,12 +2,9 @@
  * Exact o200k_base token counting (gpt-tokenizer's own pre-tokenizer regex and BPE), made fast by a
  * bounded per-pre-token cache and a hand-written ASCII pre-tokenizer.
  */
-import { countTokens as libraryCountTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { asciiPreTokenEnd } from './ascii-pre-tokens.js';
-
-// Documents may contain strings like "<|endoftext|>": they are text, never special tokens.
-export const plainText = { disallowedSpecial: new Set<string>() };
+import { libraryCountTokens } from './o200k.js';
 const preToken = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'uy');
 // The pre-token cache: open addressing, 8 int32 per slot (hash, length, count, then up to 10 UTF-16
 // code units packed two per int), so a probe touches one cache line and allocates nothing. Longer
@@ -44,7 +41,7 @@ function preTokenCount(text: string, start: number, end: number): number {
     slot = (slot + 1) & cacheMask;
   }
   const piece = text.slice(start, end);
-  const count = libraryCountTokens(piece, plainText);
+  const count = libraryCountTokens(piece);
   if (cachedEntries >= cacheSlots >> 1) {
     // Full: start over rather than grow, so memory stays bounded whatever the vocabulary.
     cache.fill(0);
@@ -83,7 +80,7 @@ export function countRange(text: string, start: number, end: number): number {
     let next = asciiPreTokenEnd(text, position);
     if (next < 0) {
       preToken.lastIndex = position;
-      if (!preToken.test(text)) return total + libraryCountTokens(text.slice(position, end), plainText);
+      if (!preToken.test(text)) return total + libraryCountTokens(text.slice(position, end));
       next = preToken.lastIndex;
     }
     if (next > end || (next === end && end < text.length && isWhitespace(text.charCodeAt(end - 1)))) {
