@@ -20,6 +20,12 @@ function writeFailed(file: string, error: unknown): DistilleryError {
   return new DistilleryError('store_write_failed', `Could not write ${file}: ${errorMessage(error)}. ${hint}, then resume.`);
 }
 
+const ignore = () => undefined;
+
+function closedError(file: string): DistilleryError {
+  return new DistilleryError('store_closed', `${file} is closed; reopen it to append.`);
+}
+
 interface Pending {
   text: string;
   resolve: () => void;
@@ -67,7 +73,8 @@ export class JsonlAppender {
    */
   write(record: unknown): void {
     if (this.#failure) throw this.#failure;
-    this.#enqueue(serialise(record, this.file) + '\n', true).catch(() => undefined);
+    if (this.#closed) throw closedError(this.file);
+    this.#queue({ text: serialise(record, this.file) + '\n', resolve: ignore, reject: ignore, detached: true });
   }
 
   appendMany(records: unknown[]): Promise<void> {
@@ -78,17 +85,19 @@ export class JsonlAppender {
     } catch (error) {
       return Promise.reject(error);
     }
-    return text === '' ? Promise.resolve() : this.#enqueue(text, false);
+    return text === '' ? Promise.resolve() : this.#enqueue(text);
   }
 
-  #enqueue(text: string, detached: boolean): Promise<void> {
-    if (this.#closed) return Promise.reject(new DistilleryError('store_closed', `${this.file} is closed; reopen it to append.`));
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ text, resolve, reject, detached });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      setImmediate(() => this.#drain());
-    });
+  #enqueue(text: string): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError(this.file));
+    return new Promise<void>((resolve, reject) => this.#queue({ text, resolve, reject }));
+  }
+
+  #queue(item: Pending): void {
+    this.#pending.push(item);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#drain());
   }
 
   async close(): Promise<void> {

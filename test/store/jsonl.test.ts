@@ -117,6 +117,9 @@ describe('JsonlAppender', () => {
     await appender.close();
     expect(await readJsonlArray(file)).toEqual([{ ok: true }]);
     await expect(appender.append({ late: true })).rejects.toThrow(/closed/);
+    // A queued write() after close is refused at once, not dropped without a word.
+    expect(() => appender.write({ late: true })).toThrow(/closed; reopen it/);
+    expect(await readJsonlArray(file)).toEqual([{ ok: true }]);
   });
 });
 
