@@ -2,28 +2,56 @@
  * The floor for the cascade bench: replays recorded requests (one JSON object per line: flavour, path,
  * body) as bare fetch POSTs, a given number at a time per provider, all providers at once. Prints one
  * JSON line: the wall time from the first request to the last answer, and the count.
- * Usage: node --import tsx bench/replay.ts requests.jsonl http://127.0.0.1:PORT '{"openai":16,"deepseek":32,"anthropic":16}'
+ * With `sdk` as a fourth argument the same requests go through the openai and @anthropic-ai/sdk
+ * clients instead, configured as Distillery configures them (no retries, no redirects, a timeout and
+ * an abort signal per call) and with nothing else around them: what the SDKs alone add to the floor.
+ * Plain JavaScript, run by node itself, so no TypeScript loader adds to its start or its CPU time.
+ * Usage: node bench/replay.mjs requests.jsonl http://127.0.0.1:PORT '{"openai":16,"deepseek":32,"anthropic":16}' [sdk]
  */
 import { readFile } from 'node:fs/promises';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 
-interface Recorded {
-  flavour: string;
-  path: string;
-  body: string;
-}
+/** @typedef {{ flavour: string, path: string, body: string }} Recorded */
 
-const [file, url, concurrencyText] = process.argv.slice(2);
-if (!file || !url || !concurrencyText) throw new Error('usage: replay.ts requests.jsonl http://127.0.0.1:PORT {"provider":concurrency,...}');
-const concurrency = JSON.parse(concurrencyText) as Record<string, number>;
+const [file, url, concurrencyText, mode] = process.argv.slice(2);
+if (!file || !url || !concurrencyText) throw new Error('usage: node bench/replay.mjs requests.jsonl http://127.0.0.1:PORT {"provider":concurrency,...}');
+/** @type {Record<string, number>} */
+const concurrency = JSON.parse(concurrencyText);
 const recorded = (await readFile(file, 'utf8'))
   .split('\n')
   .filter((line) => line !== '')
-  .map((line) => JSON.parse(line) as Recorded);
+  .map((line) => /** @type {Recorded} */ (JSON.parse(line)));
 
-const byProvider = new Map<string, Recorded[]>();
-for (const request of recorded) byProvider.set(request.flavour, [...(byProvider.get(request.flavour) ?? []), request]);
+/** @type {Map<string, Recorded[]>} */
+const byProvider = new Map();
+for (const request of recorded) {
+  const requests = byProvider.get(request.flavour) ?? [];
+  requests.push(request);
+  byProvider.set(request.flavour, requests);
+}
 
 const headers = { 'content-type': 'application/json', authorization: 'Bearer bench', 'x-api-key': 'bench', 'anthropic-version': '2023-06-01' };
+const sdkOptions = { apiKey: 'bench', maxRetries: 0, timeout: 120_000, fetchOptions: { redirect: 'error', window: null } };
+/** @type {Map<string, OpenAI | Anthropic>} SDK clients by base URL, which is the request path less its endpoint. */
+const clients = new Map();
+
+/** @param {Recorded} request */
+async function send(request) {
+  if (mode !== 'sdk') {
+    const response = await fetch(url + request.path, { method: 'POST', headers, body: request.body });
+    await response.arrayBuffer();
+    return response.ok;
+  }
+  const messages = request.path.endsWith('/v1/messages');
+  const baseURL = url + request.path.slice(0, -(messages ? '/v1/messages' : '/chat/completions').length);
+  let client = clients.get(baseURL);
+  if (!client) clients.set(baseURL, (client = messages ? new Anthropic({ ...sdkOptions, baseURL }) : new OpenAI({ ...sdkOptions, baseURL })));
+  const options = { signal: new AbortController().signal };
+  await (messages ? /** @type {Anthropic} */ (client).messages.create(JSON.parse(request.body), options) : /** @type {OpenAI} */ (client).chat.completions.create(JSON.parse(request.body), options));
+  return true;
+}
+
 let failed = 0;
 const started = performance.now();
 await Promise.all(
@@ -31,10 +59,7 @@ await Promise.all(
     let next = 0;
     const worker = async () => {
       while (next < requests.length) {
-        const request = requests[next++]!;
-        const response = await fetch(url + request.path, { method: 'POST', headers, body: request.body });
-        await response.arrayBuffer();
-        if (!response.ok) failed++;
+        if (!(await send(requests[next++]))) failed++;
       }
     };
     return Array.from({ length: concurrency[provider] ?? 16 }, worker);

@@ -24,7 +24,7 @@ interface Row {
 const measurements: Record<string, () => Promise<unknown>> = {
   chunking: () => benchChunking({ megabytes: 50 }),
   distill: () => benchDistill({ megabytes: 5 }),
-  cascade: () => benchCascade({ samples: 10_000, latencyMs: 0, floor: true }),
+  cascade: () => benchCascade({ samples: 10_000, latencyMs: 0, floor: true, rounds: 3 }),
   paced: () => benchCascade({ samples: 1_500, latencyMs: 200, rpm: 600 }),
   export: () => benchExport(100_000),
   review: () => benchReview(100_000),
@@ -56,12 +56,14 @@ async function main() {
   rows.push({ measure: 'distill peak RSS (5 MB document)', value: `${distill.peakRssMb.toFixed(0)} MB (baseline ${distill.baselineRssMb.toFixed(0)} MB)`, target: 'bounded' });
   const cascade = measure<Awaited<ReturnType<typeof benchCascade>>>('cascade');
   const floor = cascade.floor!;
+  const rounds = cascade.rounds ?? [];
   rows.push({
-    measure: `cascade 10,000 samples at zero latency, \`node dist/cli.js cascade\` in its own process (${cascade.calls} calls, ${cascade.approved} approved, ${cascade.golden} golden)`,
+    measure: `cascade 10,000 samples at zero latency, \`node dist/cli.js cascade\` in its own process (${cascade.calls} calls, ${cascade.approved} approved, ${cascade.golden} golden), against the same requests replayed as bare fetch POSTs at the same concurrency; ${rounds.length} alternating rounds, the median shown`,
     value:
-      `${cascade.secondsFromFirstRequest.toFixed(1)} s from its first request to its exit (${cascade.seconds.toFixed(1)} s with Node's start and module loading); ` +
-      `the same ${floor.calls} requests replayed as bare fetch POSTs at the same concurrency: ${floor.seconds.toFixed(1)} s; ` +
-      `${floor.ratioFromFirstRequest.toFixed(2)}x (${floor.ratio.toFixed(2)}x with start-up). The fake was busy ${(cascade.fakeBusy * 100).toFixed(0)}% and ${(floor.fakeBusy * 100).toFixed(0)}% of a core`,
+      `${cascade.secondsFromFirstRequest.toFixed(1)} s from its first request to its exit (${cascade.seconds.toFixed(1)} s with Node's start and module loading) against ${floor.seconds.toFixed(1)} s: ` +
+      `${floor.ratioFromFirstRequest.toFixed(2)}x (${floor.ratio.toFixed(2)}x with start-up); all rounds ${rounds.map((round) => `${round.floor.ratioFromFirstRequest.toFixed(2)}x (${round.floor.ratio.toFixed(2)}x)`).join(', ')}. ` +
+      `CPU ${cascade.cpuSeconds.toFixed(1)} s against the floor's ${floor.cpuSeconds.toFixed(1)} s. ` +
+      `The same requests through the two SDKs alone, nothing of Distillery around them: ${floor.sdk.seconds.toFixed(1)} s, ${floor.sdk.ratio.toFixed(2)}x the floor (all rounds ${rounds.map((round) => `${round.floor.sdk.ratio.toFixed(2)}x`).join(', ')}), CPU ${floor.sdk.cpuSeconds.toFixed(1)} s. The fake was busy ${(cascade.fakeBusy * 100).toFixed(0)}% and ${(floor.fakeBusy * 100).toFixed(0)}% of a core`,
     target: '<= 1.5x',
   });
   rows.push({ measure: 'cascade 10,000 peak RSS of the CLI process (VmHWM)', value: `${cascade.peakRssMb.toFixed(0)} MB (a 10-sample cascade: ${cascade.baselineRssMb.toFixed(0)} MB)`, target: '<= 300 MB' });
