@@ -171,6 +171,18 @@ describe('token estimates', () => {
     }
   });
 
+  it('holds every prompt template as a system prompt at or above its o200k count times the provider margin', () => {
+    const prompts = path.resolve(import.meta.dirname, '../../prompts');
+    const templates = (readdirSync(prompts, { recursive: true }) as string[]).filter((name) => name.endsWith('.md'));
+    expect(templates.length).toBeGreaterThan(6);
+    for (const name of templates) {
+      const text = readFileSync(path.join(prompts, name), 'utf8');
+      for (const provider of ['openai', 'deepseek', 'anthropic']) {
+        expect(promptTokensToHold(provider, text, []) - 8, `${name} ${provider}`).toBeGreaterThanOrEqual(exact(text) * promptTokenMargin(provider));
+      }
+    }
+  });
+
   it('estimates Japanese, Russian and dense JSON within 25% of o200k', () => {
     for (const text of [
       '借地借家法第三十二条により、建物の借賃が土地若しくは建物に対する租税その他の負担の増減により不相当となったときは、契約の条件にかかわらず、当事者は将来に向かって建物の借賃の額の増減を請求することができる。',
