@@ -8,11 +8,11 @@
  * The floor: the very requests the cascade sent (same paths, same bodies), replayed as bare fetch
  * POSTs from a third process (bench/replay.mjs) at the cascade's concurrency (the built-in defaults:
  * 32 DeepSeek, 16 OpenAI, 16 Anthropic requests in flight), against the same fake. So the ratio
- * prices exactly what Distillery adds around the same HTTP calls. A second replay sends them through
- * the openai and Anthropic SDKs alone, to show how much of that the SDKs take. This machine is shared and its
- * speed drifts by a quarter within minutes, so with `rounds` the cascade and the floor alternate and
- * every round is reported; the headline is the round with the median ratio. CPU seconds (user +
- * system, from /proc) are reported beside wall time: they drift less.
+ * prices exactly what Distillery adds around the same HTTP calls. A second replay sends them
+ * through the openai and Anthropic SDKs alone, to show how much of that the SDKs take. This machine
+ * is shared and its speed drifts by a quarter within minutes, so with `rounds` the cascade and the
+ * replays alternate and every round is reported; the headline is the round with the median ratio.
+ * CPU seconds (user + system, from /proc) are reported beside wall time.
  * Run directly: node --import tsx bench/cascade.ts [samples] [latencyMs] [rpm] [rounds]
  */
 import { spawn } from 'node:child_process';
