@@ -24,11 +24,7 @@ export async function watchRun(app: App, runId: string): Promise<number> {
     }
   };
   const timer = setInterval(update, 250);
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    void app.engine.cancel(runId);
-  };
+  const onSignal = () => void app.engine.cancel(runId);
   process.once('SIGINT', onSignal);
   const run = await app.engine.wait(runId);
   clearInterval(timer);
@@ -38,7 +34,7 @@ export async function watchRun(app: App, runId: string): Promise<number> {
   const view = viewRun(app, run);
   console.log(describeRun(view));
   if (run.status === 'completed') console.log(`Files: ${view.folder}`);
-  else if (run.status !== 'failed') console.log(`Continue it with: distillery resume ${run.id}${interrupted ? '' : ''}`);
+  else if (run.status !== 'failed') console.log(`Continue it with: distillery resume ${run.id}`);
   await app.close();
   return run.status === 'completed' ? 0 : run.status === 'failed' ? 1 : 3;
 }

@@ -38,12 +38,12 @@ export const distillFileTool = defineTool({
     warnings: z.array(z.string()),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handle(input, { app, roots }) {
+  async handle(input, { app, roots, mcp }) {
     const outcome = await startDistill(app.services, app.engine, input, await roots());
     const { estimate } = outcome;
     const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${usdRange(estimate.costUsd)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
     return {
-      text: startReply('distill_file', outcome.run, plan, outcome.warnings),
+      text: startReply('distill_file', outcome.run, plan, outcome.warnings, mcp !== undefined),
       structured: {
         run_id: outcome.run?.id ?? null,
         dry_run: outcome.dryRun,

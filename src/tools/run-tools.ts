@@ -82,11 +82,12 @@ export const resumeRunTool = defineTool({
   }),
   output: runView,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handle(input, { app }) {
+  async handle(input, { app, mcp }) {
     const target = app.engine.get(input.run_id);
     const overrides = { ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}), ...(input.drop_teachers ? ensembleResumeOverrides(target, input.drop_teachers) : {}) };
     const run = await app.engine.resume(target.id, overrides);
     const view = viewRun(app, run);
-    return { text: `Resumed. ${describeRun(view)} Poll run_status for progress.`, structured: view };
+    // The command line follows the run itself (Ctrl-C cancels it); an MCP client polls.
+    return { text: `Resumed. ${describeRun(view)} ${mcp ? 'Poll run_status for progress.' : 'Following it here; Ctrl-C cancels it.'}`, structured: view };
   },
 });

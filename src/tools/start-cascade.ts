@@ -39,7 +39,7 @@ export const startCascadeTool = defineTool({
     warnings: z.array(z.string()),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handle(input, { app }) {
+  async handle(input, { app, mcp }) {
     const outcome = await startCascade(app.services, app.engine, input);
     const { estimate, domain } = outcome;
     const cost = `${usdRange(estimate.costUsd)}${calibrationNote(estimate)}`;
@@ -49,7 +49,7 @@ export const startCascadeTool = defineTool({
       : `about ${count(estimate.expected.approved, 'approved pair')} expected (${estimate.expected.train.toLocaleString('en-US')} train, ${estimate.expected.golden.toLocaleString('en-US')} golden)`;
     const plan = `${count(estimate.samples, 'sample')} from ${what} in ${count(estimate.calls.total, 'call')}, ${cost}; ${yields}. ${usd(outcome.availableUsd)} is available this month.`;
     return {
-      text: startReply('start_cascade', outcome.run, plan, outcome.warnings),
+      text: startReply('start_cascade', outcome.run, plan, outcome.warnings, mcp !== undefined),
       structured: {
         run_id: outcome.run?.id ?? null,
         dry_run: outcome.dryRun,

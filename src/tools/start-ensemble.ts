@@ -41,14 +41,14 @@ export const startEnsembleTool = defineTool({
     warnings: z.array(z.string()),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  async handle(input, { app, roots }) {
+  async handle(input, { app, roots, mcp }) {
     const outcome = await startEnsemble(app.services, app.engine, input, await roots());
     const { estimate, source } = outcome;
     const cost = `${usdRange(estimate.costUsd)}, about ${usd(estimate.costPerSampleUsd.expected)} a sample${calibrationNote(estimate)}`;
     const skipped = source.blank_lines ? ` (${count(source.blank_lines, 'blank line')} skipped)` : '';
     const plan = `${count(source.prompts, 'prompt')} from ${source.description}${skipped}, answered by ${estimate.teachers.join(', ')} and judged by ${estimate.judge}: ${count(estimate.calls.total, 'call')}, ${cost}. ${usd(outcome.availableUsd)} is available this month.`;
     return {
-      text: startReply('start_ensemble', outcome.run, plan, outcome.warnings),
+      text: startReply('start_ensemble', outcome.run, plan, outcome.warnings, mcp !== undefined),
       structured: {
         run_id: outcome.run?.id ?? null,
         dry_run: outcome.dryRun,

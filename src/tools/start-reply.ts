@@ -1,8 +1,17 @@
 /** The reply the three start tools (distill_file, start_cascade, start_ensemble) share around their own plan text. */
 
-/** Started (and how to follow it) or a dry run (and how to start), then any warnings. */
-export function startReply(tool: string, run: { id: string; name: string } | undefined, plan: string, warnings: string[]): string {
+/**
+ * Started (and how to follow it) or a dry run (and how to start), then any warnings. An MCP client
+ * is pointed at the tools; the command line (no `mcp` in the tool context) follows the run itself,
+ * so it is told what its own keys and flags do.
+ */
+export function startReply(tool: string, run: { id: string; name: string } | undefined, plan: string, warnings: string[], viaMcp: boolean): string {
   const notes = warnings.map((warning) => ` ${warning}`).join('');
+  if (!viaMcp) {
+    return run
+      ? `Started run ${run.id} (${run.name}). ${plan} Following it here; Ctrl-C cancels it, and distillery resume ${run.id} continues it later.${notes}`
+      : `Dry run, nothing spent. ${plan} Run the same command without --dry-run to start.${notes}`;
+  }
   return run
     ? `Started run ${run.id} (${run.name}). ${plan} It runs in the background: check it with run_status.${notes}`
     : `Dry run, nothing spent. ${plan} Call ${tool} again without dry_run to start.${notes}`;

@@ -346,10 +346,15 @@ describe('start_cascade against the fake providers', () => {
     const dry = await cli(['cascade', '--samples', '10000', '--domain', 'medical', '--dry-run']);
     expect(dry.code, dry.output).toBe(0);
     expect(dry.output).toMatch(/Dry run, nothing spent\. 10,000 samples from the medical template .* \$[\d.]+ \(range/);
+    // The command line speaks of its own flags, not of MCP tools.
+    expect(dry.output).toContain('Run the same command without --dry-run to start.');
+    expect(dry.output).not.toMatch(/start_cascade|dry_run/);
     expect(fake.requests.length).toBe(0);
     const run = await cli(['cascade', '--samples', '40', '--domain', 'customer support', '--golden-fraction', '0.2']);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toMatch(/Started run r-\S+/);
+    expect(run.output).toMatch(/Following it here; Ctrl-C cancels it, and distillery resume r-\S+ continues it later\./);
+    expect(run.output).not.toContain('run_status');
     expect(run.output).toMatch(/Files: .*runs/);
     const runId = /Started run (r-\S+)/.exec(run.output)![1]!;
     const metrics = await json(path.join(world.home, 'runs', runId, 'metrics.json'));
