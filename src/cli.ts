@@ -18,6 +18,7 @@ import { listRunsTool, resumeRunTool } from './tools/run-tools.js';
 import { exportDatasetTool } from './tools/export-dataset.js';
 import { startEnsembleTool } from './tools/start-ensemble.js';
 import { watchRun } from './cli-progress.js';
+import { acquireHomeLock } from './store/home-lock.js';
 
 const usage = `distillery ${version}: turn an LLM budget into fine-tuning datasets
 
@@ -154,9 +155,11 @@ async function main(argv: string[]): Promise<number> {
   if (values.version) return console.log(version), 0;
   if (values.help || !command) return console.log(usage), command || values.help ? 0 : 1;
   const config = loadConfig();
-  // Only commands that run the engine take over runs left `running`; a read-only command run beside
-  // the MCP server must not mark that server's runs interrupted.
-  const app = await createApp(config, { recover: ['serve', 'distill', 'cascade', 'ensemble', 'resume'].includes(command) });
+  // Only commands that run the engine write the home: they take its lock (one writer at a time) and
+  // take over runs left `running`. A read-only command or a dry run beside the MCP server does neither.
+  const writes = ['serve', 'distill', 'cascade', 'ensemble', 'resume'].includes(command) && !values['dry-run'];
+  if (writes) await acquireHomeLock(config.home, command);
+  const app = await createApp(config, { recover: writes });
   switch (command) {
     case 'serve':
       await serve(app, values);
