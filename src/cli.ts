@@ -119,6 +119,7 @@ async function startAndWatch(app: App, tool: Parameters<typeof runTool>[1], inpu
 
 /** The MCP server modules load here only: run commands (cascade, distill, ...) start without them. */
 async function serve(app: App, values: Values): Promise<void> {
+  app.engine.watchBudgetMonths();
   if (!values.http) {
     const [{ createServer }, { serveStdio }] = await Promise.all([import('./server.js'), import('@modelcontextprotocol/server/stdio')]);
     const handle = await serveStdio(() => createServer(app), { onerror: (error) => app.services.log.warn('stdio error', { error: error.message }) });

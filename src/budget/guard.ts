@@ -90,6 +90,12 @@ export class BudgetGuard {
     return this.#options.monthlyUsd;
   }
 
+  /** Milliseconds from now to the start of the next budget month, when the month's spending starts from zero. */
+  msToNextMonth(): number {
+    const now = this.#options.now();
+    return monthRange(this.#currentMonth(), this.#options.monthStartDay).end.getTime() - now.getTime();
+  }
+
   /** Raising the budget lets paused runs resume. */
   setMonthlyBudget(usd: number): void {
     checkAmount('The monthly budget', usd);

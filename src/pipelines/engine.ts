@@ -65,6 +65,9 @@ interface ActiveRun {
 export class RunEngine extends EventEmitter {
   private readonly active = new Map<string, ActiveRun>();
   private readonly pipelines = new Map<RunKind, Pipeline>();
+  /** Set while watchBudgetMonths runs: the timer for the next month's check. */
+  private monthTimer: NodeJS.Timeout | undefined;
+  private watchingMonths = false;
 
   constructor(private readonly services: Services) {
     super();
@@ -164,7 +167,36 @@ export class RunEngine extends EventEmitter {
     return resumed;
   }
 
+  /**
+   * For a long-lived server: runs paused for the month's budget resume once the budget allows, which
+   * a new budget month does. Checked now (a server started in a new month) and just after each
+   * month's end while the server runs. Runs stopped by their own max_usd stay paused.
+   */
+  watchBudgetMonths(): void {
+    const check = async () => {
+      try {
+        const resumed = await this.resumeBudgetPaused();
+        if (resumed.length > 0) this.services.log.info('resumed runs paused for the month budget', { runIds: resumed });
+      } catch (error) {
+        this.services.log.warn('could not resume runs paused for budget', { error: errorMessage(error) });
+      }
+    };
+    const arm = () => {
+      if (!this.watchingMonths) return;
+      // A timer fires at most 2^31-1 ms (24.8 days) ahead; a month is longer, so it may check early and re-arm.
+      const wait = Math.min(Math.max(this.services.guard.msToNextMonth(), 0) + 1000, 2 ** 31 - 1);
+      this.monthTimer = setTimeout(() => void check().finally(arm), wait);
+      this.monthTimer.unref();
+    };
+    clearTimeout(this.monthTimer);
+    this.watchingMonths = true;
+    void check();
+    arm();
+  }
+
   async shutdown(): Promise<void> {
+    this.watchingMonths = false;
+    clearTimeout(this.monthTimer);
     for (const active of this.active.values()) {
       // Not a pause with a reason to fix: the run simply stopped with the process, as after a crash.
       active.stop ??= new RunStop('interrupted');

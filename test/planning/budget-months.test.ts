@@ -79,6 +79,40 @@ describe('budget months', () => {
 describe('set_budget and alerts on runs', () => {
   const fake = sharedFake(billsMaxTokens);
 
+  it('a server resumes a run paused for the month budget just after the next budget month begins', async () => {
+    const world = await makeWorld({ fake, corpus: ['technical_manual.txt'] });
+    let clock = new Date(Date.UTC(2026, 10, 28, 12));
+    const app = await makeApp(world, { now: () => clock });
+    const client = await connectClient(app);
+    const document = { path: 'technical_manual.txt', pairs_per_chunk: 2, chunk_tokens: 2000 };
+    const dry = await client.callTool({ name: 'distill_file', arguments: { ...document, dry_run: true } });
+    const expected = (dry.structuredContent as { estimate: { cost_usd: { expected: number } } }).estimate.cost_usd.expected;
+    await client.callTool({ name: 'set_budget', arguments: { monthly_budget_usd: (expected * 1.05) / 0.8 } });
+    const started = await client.callTool({ name: 'distill_file', arguments: document });
+    const runId = (started.structuredContent as { run_id: string }).run_id;
+    expect((await app.engine.wait(runId)).pause?.reason).toBe('budget');
+
+    // Two seconds before December. The check at start may resume the run for what November has
+    // left once the calls in flight at the pause are settled; it pauses again on November's budget.
+    // The next check is due just after the month ends.
+    clock = new Date(Date.UTC(2026, 10, 30, 23, 59, 58));
+    app.engine.watchBudgetMonths();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const stillNovember = await app.engine.wait(runId);
+    expect(stillNovember.pause?.reason).toBe('budget');
+    const novemberSpent = app.services.guard.status().spentUsd;
+    clock = new Date(Date.UTC(2026, 11, 1, 0, 0, 5));
+    const deadline = Date.now() + 10_000;
+    while (app.engine.get(runId).status === 'paused' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const resumed = await app.engine.wait(runId);
+    expect(resumed.status).not.toBe('paused');
+    expect(app.services.guard.status('2026-12').spentUsd).toBeGreaterThan(0);
+    expect(app.services.guard.status('2026-11').spentUsd).toBeCloseTo(novemberSpent, 10);
+    await client.close();
+    await app.close();
+    await world.cleanup();
+  });
+
   it('resumes a run paused for the month budget when the budget is raised, and not one paused on its own max_usd', async () => {
     const world = await makeWorld({ fake, corpus: ['technical_manual.txt'] });
     const saturday = () => new Date(Date.UTC(2026, 10, 28, 12));
