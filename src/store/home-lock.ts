@@ -2,9 +2,9 @@
  * One writing process per DISTILLERY_HOME. The budget guard's holds, the ledger's totals and the
  * catalog live in one process's memory: a second process writing the same home would not see the
  * first one's spending (so together they could pass the hard cap), and at start it would mark the
- * first one's running runs interrupted. `serve` and the run commands take DISTILLERY_HOME/distillery.lock
- * (holding the owner's pid); read-only commands and dry runs do not. A lock whose process is gone
- * (killed, crashed) is taken over.
+ * first one's running runs interrupted. `serve` and the run commands take
+ * DISTILLERY_HOME/distillery.lock (holding the owner's pid); read-only commands, export and dry runs
+ * do not. A lock whose process is gone (killed, crashed) is taken over.
  */
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
@@ -71,7 +71,7 @@ function lockedError(file: string, home: string, holder: LockOwner): DistilleryE
     `Another Distillery ("${holder.command}", ${where}, since ${holder.started_at}) is using DISTILLERY_HOME ${home}. ` +
       'Two processes writing one home would each miss the other\'s spending and could pass the budget cap together. ' +
       'Use that one (an MCP client\'s server is stopped by quitting the client), let its run finish, or set DISTILLERY_HOME to another folder for this one. ' +
-      `Read-only commands (runs, budget, plan, setup) and --dry-run work meanwhile. If no Distillery is running, delete ${file}.`,
+      `Read-only commands (runs, budget, plan, setup), export and --dry-run work meanwhile. If no Distillery is running, delete ${file}.`,
   );
 }
 
