@@ -76,5 +76,6 @@ export function describeRun(view: RunView): string {
   parts.push(status);
   const failures = Object.values(view.stages).reduce((sum, stage) => sum + stage.failed, 0);
   const tail = failures ? ` ${failures} calls failed for good (see last_errors).` : '';
-  return `${subject}: ${parts.join(', ')}.${tail}`;
+  // A pause or failure message is a sentence of its own: one full stop, not two.
+  return `${subject}: ${parts.join(', ').replace(/\.$/, '')}.${tail}`;
 }

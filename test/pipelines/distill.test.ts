@@ -154,6 +154,7 @@ describe('distill_file against the fake providers', () => {
     expect(app.services.ledger.runSpent(runId)).toBeLessThanOrEqual(expected * 1.05 + 1e-12);
     const status = await client.callTool({ name: 'run_status', arguments: {} });
     expect(textOf(status)).toContain('paused (budget)');
+    expect(textOf(status)).not.toContain('..');
 
     const callsBefore = fake.requests.length;
     const resumed = await client.callTool({ name: 'resume_run', arguments: { run_id: runId, max_usd: 100 } });
