@@ -54,6 +54,7 @@ export type ProviderFailureKind =
   | 'server' // 5xx: try again
   | 'timeout' // no answer in time: try again
   | 'connection' // could not connect: try again
+  | 'unreachable' // could not connect, and the provider has never answered this process: stop
   | 'billing' // insufficient balance, quota, spend limit: stop, never retry
   | 'auth' // bad or missing key: stop
   | 'not_found' // unknown model or endpoint: stop
@@ -78,7 +79,7 @@ export class ProviderError extends DistilleryError {
 
   /** Stops the run: retrying cannot help and may cost money. */
   get isFatal(): boolean {
-    return ['billing', 'auth', 'not_found', 'redirect'].includes(this.kind);
+    return ['billing', 'auth', 'not_found', 'redirect', 'unreachable'].includes(this.kind);
   }
 }
 

@@ -66,11 +66,22 @@ class CallSignals {
   }
 }
 
+/**
+ * Connection failures in a row, with no answer ever from the provider, before it counts as
+ * unreachable: a wrong base URL or no network then pauses the run within seconds, instead of every
+ * call backing off for minutes. Once the provider has answered, a connection failure is a blip and
+ * is retried.
+ */
+const unreachableAfter = 3;
+
 class GuardedAdapter implements ProviderAdapter {
   readonly provider: string;
   readonly acceptsJsonSchema: boolean;
   private readonly client: ProviderClient | undefined;
   private readonly signals = new CallSignals();
+  /** Whether the provider has answered at all (any HTTP status) since this process started. */
+  private answered = false;
+  private refusedInARow = 0;
 
   constructor(private readonly config: ProviderConfig) {
     this.provider = config.name;
@@ -92,19 +103,24 @@ class GuardedAdapter implements ProviderAdapter {
     if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
     const call = request.signal ? this.signals.child(request.signal) : undefined;
     try {
-      return await this.client.call(call ? { ...request, signal: call.signal } : request);
+      const response = await this.client.call(call ? { ...request, signal: call.signal } : request);
+      this.answered = true;
+      return response;
     } catch (error) {
       const facts = this.client.describeFailure(error);
       if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
       if (!facts) throw error;
-      throw this.toError(facts, request);
+      if (facts.status !== undefined) this.answered = true;
+      const failure = this.toError(facts, request);
+      if (failure.kind !== 'connection' || this.answered || ++this.refusedInARow < unreachableAfter) throw failure;
+      throw this.toError(facts, request, 'unreachable');
     } finally {
       call?.close();
     }
   }
 
-  private toError(facts: FailureFacts, request: AdapterRequest): ProviderError {
-    const kind = classifyFailure(facts);
+  private toError(facts: FailureFacts, request: AdapterRequest, kindOverride?: ProviderFailureKind): ProviderError {
+    const kind = kindOverride ?? classifyFailure(facts);
     const retryAfterMs = readRetryAfterMs(facts.headers);
     const message = describe(this.config, kind, facts, request, retryAfterMs);
     return new ProviderError(this.provider, kind, message, { status: facts.status, retryAfterMs });
@@ -165,6 +181,8 @@ function advice(config: ProviderConfig, kind: ProviderFailureKind, retryAfterMs:
       return `Check providers.${config.name}.base_url (${config.baseUrl}) and the network; Distillery will retry.`;
     case 'bad_request':
       return 'The request was refused as sent, so Distillery will not retry it; check that the model supports the options used.';
+    case 'unreachable':
+      return `Distillery pauses rather than retry a provider it has never reached: check providers.${config.name}.base_url (now ${config.baseUrl}) and the network, then resume.`;
     case 'redirect':
       return `Distillery does not follow redirects, so the key never goes to another address: set providers.${config.name}.base_url (now ${config.baseUrl}) to the address it redirects to (https rather than http?), then resume.`;
     case 'cancelled':
@@ -179,6 +197,7 @@ function describe(config: ProviderConfig, kind: ProviderFailureKind, facts: Fail
   if (kind === 'cancelled') return `The ${config.name} call to ${request.model} was cancelled before it was answered. ${next}`;
   if (kind === 'timeout') return `${config.name} did not answer a ${request.model} call within ${request.timeoutMs} ms (timeout). ${next}`;
   if (kind === 'redirect') return `${config.name} answered a ${request.model} call with a redirect. ${next}`;
+  if (kind === 'unreachable') return `${config.name} could not be reached at ${config.baseUrl}${said ? ` (${said})` : ''}, ${unreachableAfter} times in a row, and it has not answered once since Distillery started. ${next}`;
   return `${config.name} call to ${request.model} failed (${kind})${said ? `: ${said}` : ''}. ${next}`;
 }
 

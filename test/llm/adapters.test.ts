@@ -306,6 +306,32 @@ describe('provider failures', () => {
     expect(error.message).toContain('ECONNREFUSED');
   });
 
+  it('calls a provider that has never answered unreachable (fatal) after three refused connections, naming its base_url', async () => {
+    const gone = await FakeProviderServer.start();
+    const baseUrl = gone.baseUrl('deepseek');
+    await gone.close();
+    const adapter = createAdapter(provider('deepseek', { baseUrl }));
+    const errors = [];
+    for (let attempt = 0; attempt < 4; attempt++) errors.push(await failure(adapter.send(request())));
+    expect(errors.map((error) => [error.kind, error.isRetryable, error.isFatal])).toEqual([
+      ['connection', true, false],
+      ['connection', true, false],
+      ['unreachable', false, true],
+      ['unreachable', false, true],
+    ]);
+    expect(errors[2]!.message).toContain(`deepseek could not be reached at ${baseUrl} (Connection error (ECONNREFUSED)), 3 times in a row, and it has not answered once since Distillery started.`);
+    expect(errors[2]!.message).toContain(`check providers.deepseek.base_url (now ${baseUrl})`);
+  });
+
+  it('keeps retrying connection failures of a provider that has answered before', async () => {
+    const server = await FakeProviderServer.start();
+    const baseUrl = server.baseUrl('openai');
+    const adapter = createAdapter(provider('openai', { baseUrl }));
+    expect((await adapter.send(request())).text).toBe('{"ok":true}');
+    await server.close();
+    for (let attempt = 0; attempt < 4; attempt++) expect((await failure(adapter.send(request()))).kind).toBe('connection');
+  });
+
   it('never puts the API key in a thrown message', () => {
     expect(thrownMessages.length).toBeGreaterThan(20);
     for (const message of thrownMessages) {

@@ -1,7 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { reply, type FakeReply, type FakeRequest } from '../fakes/provider-server.js';
+import { FakeProviderServer, reply, type FakeReply, type FakeRequest } from '../fakes/provider-server.js';
 import { distilleryResponder } from '../fakes/distillery-responder.js';
 import { connectClient, existsSync, makeApp, makeWorld, sentinels, sharedFake, type TestWorld, textOf } from '../helpers.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
@@ -183,6 +183,27 @@ describe('distill_file against the fake providers', () => {
     await second.engine.resume(runId);
     expect((await second.engine.wait(runId)).status).toBe('completed');
     await second.close();
+    await world.cleanup();
+  });
+
+  it('pauses at once with what to fix when a provider cannot be reached at all, and finishes after the address is fixed', async () => {
+    const gone = await FakeProviderServer.start();
+    const deadUrl = gone.baseUrl('deepseek');
+    await gone.close();
+    const world = await makeWorld({ fake, corpus: ['legal_guide.txt'], env: { DEEPSEEK_BASE_URL: deadUrl } });
+    const { app, client, run, runId } = await runToEnd(world, { path: 'legal_guide.txt', pairs_per_chunk: 2 });
+    expect(run.status).toBe('paused');
+    expect(run.pause?.reason).toBe('provider');
+    expect(run.pause?.message).toContain(`deepseek could not be reached at ${deadUrl}`);
+    expect(run.pause?.message).toContain('providers.deepseek.base_url');
+    expect(app.services.ledger.runSpent(runId)).toBe(0);
+    await client.close();
+    await app.close();
+    // The address fixed (here: the fake's), the same run resumes and completes.
+    const fixed = await makeApp({ ...world, config: { ...world.config, providers: { ...world.config.providers, deepseek: { ...world.config.providers.deepseek!, baseUrl: fake.baseUrl('deepseek') } } } }, { now: saturday });
+    await fixed.engine.resume(runId);
+    expect((await fixed.engine.wait(runId)).status).toBe('completed');
+    await fixed.close();
     await world.cleanup();
   });
 
