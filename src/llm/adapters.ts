@@ -5,8 +5,7 @@
  */
 import type { ProviderConfig } from '../config.js';
 import { ProviderError, type ProviderFailureKind } from '../errors.js';
-import { AnthropicClient } from './anthropic-adapter.js';
-import { isDeepSeek, OpenAICompatibleClient } from './openai-adapter.js';
+import { isDeepSeek } from './deepseek.js';
 import type { AdapterRequest, AdapterResponse, ProviderAdapter } from './types.js';
 
 /** What an SDK client can tell about a failed call, in SDK-neutral terms. */
@@ -77,7 +76,9 @@ const unreachableAfter = 3;
 class GuardedAdapter implements ProviderAdapter {
   readonly provider: string;
   readonly acceptsJsonSchema: boolean;
-  private readonly client: ProviderClient | undefined;
+  private readonly apiKey: string | undefined;
+  /** Built on the first call: the SDK modules (about 0.3 s to load) load only once a provider is used. */
+  private client: Promise<ProviderClient> | undefined;
   private readonly signals = new CallSignals();
   /** Whether the provider has answered at all (any HTTP status) since this process started. */
   private answered = false;
@@ -87,27 +88,31 @@ class GuardedAdapter implements ProviderAdapter {
     this.provider = config.name;
     // A keyless local server (requiresKey false) still gets a stand-in: both SDKs refuse to build without
     // one and would otherwise fall back to reading the environment.
-    const apiKey = config.apiKey || (config.requiresKey === false ? keylessPlaceholder : undefined);
-    this.client = !apiKey
-      ? undefined
-      : config.kind === 'anthropic'
-        ? new AnthropicClient(config, apiKey)
-        : new OpenAICompatibleClient(config, apiKey);
+    this.apiKey = config.apiKey || (config.requiresKey === false ? keylessPlaceholder : undefined);
     this.acceptsJsonSchema = config.kind === 'anthropic' || !isDeepSeek(config);
   }
 
+  private sdk(apiKey: string): Promise<ProviderClient> {
+    const { config } = this;
+    return (this.client ??=
+      config.kind === 'anthropic'
+        ? import('./anthropic-adapter.js').then(({ AnthropicClient }) => new AnthropicClient(config, apiKey))
+        : import('./openai-adapter.js').then(({ OpenAICompatibleClient }) => new OpenAICompatibleClient(config, apiKey)));
+  }
+
   async send(request: AdapterRequest): Promise<AdapterResponse> {
-    if (!this.client) {
+    if (!this.apiKey) {
       throw new ProviderError(this.provider, 'auth', `${this.provider} has no API key, so nothing was sent. Set ${this.config.apiKeyEnv} in the environment or .env.`);
     }
     if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
+    const client = await this.sdk(this.apiKey);
     const call = request.signal ? this.signals.child(request.signal) : undefined;
     try {
-      const response = await this.client.call(call ? { ...request, signal: call.signal } : request);
+      const response = await client.call(call ? { ...request, signal: call.signal } : request);
       this.answered = true;
       return response;
     } catch (error) {
-      const facts = this.client.describeFailure(error);
+      const facts = client.describeFailure(error);
       if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
       if (!facts) throw error;
       if (facts.status !== undefined) this.answered = true;

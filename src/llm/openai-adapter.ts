@@ -8,6 +8,7 @@ import type {
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ProviderConfig } from '../config.js';
 import type { FailureFacts, ProviderClient } from './adapters.js';
+import { isDeepSeek } from './deepseek.js';
 import { noRedirects } from './fetch-options.js';
 import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './types.js';
 
@@ -15,11 +16,6 @@ import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './typ
 interface DeepSeekUsage {
   prompt_cache_hit_tokens?: number;
   prompt_cache_miss_tokens?: number;
-}
-
-/** DeepSeek takes only JSON mode, so the caller puts the schema in the prompt. */
-export function isDeepSeek(provider: Pick<ProviderConfig, 'name' | 'baseUrl'>): boolean {
-  return provider.name === 'deepseek' || /deepseek/i.test(provider.baseUrl);
 }
 
 export class OpenAICompatibleClient implements ProviderClient {
