@@ -72,7 +72,13 @@ describe('one writing process per DISTILLERY_HOME', () => {
     const server = spawn(cliCommand[0], [...cliCommand.slice(1), 'serve'], { cwd: world.dir, env: { ...process.env, ...world.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const lock = path.join(world.home, lockFileName);
     try {
-      while (!existsSync(lock)) await new Promise((resolve) => setTimeout(resolve, 50));
+      let serverOutput = '';
+      server.stderr.on('data', (chunk) => (serverOutput += String(chunk)));
+      const deadline = Date.now() + 30_000;
+      while (!existsSync(lock)) {
+        if (Date.now() > deadline || server.exitCode !== null) throw new Error(`serve never took the lock:\n${serverOutput}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       const refused = await cli(['cascade', '--samples', '10', '--domain', 'medical']);
       expect(refused.code).not.toBe(0);
       expect(refused.output).toContain(`Another Distillery ("serve", pid ${server.pid}`);
