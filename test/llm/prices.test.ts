@@ -7,6 +7,7 @@ import { PriceMissingError } from '../../src/errors.js';
 import { costUsd, isPeak, PriceTable, ratesAt, worstCaseUsd } from '../../src/llm/prices.js';
 import { estimateTokens, promptTokenMargin, promptTokensToHold } from '../../src/llm/tokens.js';
 import { emptyUsage, promptTokens, type Usage } from '../../src/llm/types.js';
+import { corpusDir } from '../helpers.js';
 
 const table = PriceTable.load();
 const flash = table.require('deepseek', 'deepseek-v4-flash');
@@ -157,10 +158,9 @@ describe('token estimates', () => {
 
   it('estimates within 10% of o200k on the corpus and every prompt template, and zero for empty text', () => {
     expect(estimateTokens('')).toBe(0);
-    const corpus = path.resolve(import.meta.dirname, '../../../shared/corpus');
     const prompts = path.resolve(import.meta.dirname, '../../prompts');
     const texts = [
-      ...readdirSync(corpus).map((name) => readFileSync(path.join(corpus, name), 'utf8').slice(0, 50_000)),
+      ...readdirSync(corpusDir).map((name) => readFileSync(path.join(corpusDir, name), 'utf8').slice(0, 50_000)),
       ...(readdirSync(prompts, { recursive: true }) as string[]).filter((name) => name.endsWith('.md')).map((name) => readFileSync(path.join(prompts, name), 'utf8')),
     ];
     expect(texts.length).toBeGreaterThan(8);
