@@ -7,14 +7,11 @@
  */
 export function startReply(tool: string, run: { id: string; name: string } | undefined, plan: string, warnings: string[], viaMcp: boolean): string {
   const notes = warnings.map((warning) => ` ${warning}`).join('');
-  if (!viaMcp) {
-    return run
-      ? `Started run ${run.id} (${run.name}). ${plan} Following it here; Ctrl-C cancels it, and distillery resume ${run.id} continues it later.${notes}`
-      : `Dry run, nothing spent. ${plan} Run the same command without --dry-run to start.${notes}`;
-  }
-  return run
-    ? `Started run ${run.id} (${run.name}). ${plan} It runs in the background: check it with run_status.${notes}`
-    : `Dry run, nothing spent. ${plan} Call ${tool} again without dry_run to start.${notes}`;
+  const opening = run ? `Started run ${run.id} (${run.name}).` : 'Dry run, nothing spent.';
+  const next = run
+    ? viaMcp ? 'It runs in the background: check it with run_status.' : `Following it here; Ctrl-C cancels it, and distillery resume ${run.id} continues it later.`
+    : viaMcp ? `Call ${tool} again without dry_run to start.` : 'Run the same command without --dry-run to start.';
+  return `${opening} ${plan} ${next}${notes}`;
 }
 
 /** ", <basis>" when an estimate is calibrated on past runs, else nothing. */
