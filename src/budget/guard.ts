@@ -93,7 +93,7 @@ export class BudgetGuard {
   /** Milliseconds from now to the start of the next budget month, when the month's spending starts from zero. */
   msToNextMonth(): number {
     const now = this.#options.now();
-    return monthRange(this.#currentMonth(), this.#options.monthStartDay).end.getTime() - now.getTime();
+    return this.#monthEnd(monthKey(now, this.#options.monthStartDay)).getTime() - now.getTime();
   }
 
   /** Raising the budget lets paused runs resume. */
@@ -206,8 +206,13 @@ export class BudgetGuard {
     return Math.max(0, capUsd - this.#ledger.runSpent(runId) - this.#heldForRun(runId));
   }
 
+  /** When a budget month ends: the next one starts. */
+  #monthEnd(month: string): Date {
+    return monthRange(month, this.#options.monthStartDay).end;
+  }
+
   #nextMonthStart(month: string): string {
-    return monthRange(month, this.#options.monthStartDay).end.toISOString().slice(0, 10);
+    return this.#monthEnd(month).toISOString().slice(0, 10);
   }
 
   #monthError(month: string, neededUsd: number, availableUsd: number, useReserve: boolean): BudgetError {
