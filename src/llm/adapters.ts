@@ -6,6 +6,7 @@
 import type { ProviderConfig } from '../config.js';
 import { ProviderError, type ProviderFailureKind } from '../errors.js';
 import { isDeepSeek } from './deepseek.js';
+import { readRateLimits, readRetryAfterMs } from './rate-limit-headers.js';
 import type { AdapterRequest, AdapterResponse, ProviderAdapter } from './types.js';
 
 /** What an SDK client can tell about a failed call, in SDK-neutral terms. */
@@ -24,10 +25,16 @@ export interface FailureFacts {
   cause?: unknown;
 }
 
+/** An answer and the HTTP headers it came with (for the rate-limit headers). */
+export interface ProviderAnswer {
+  answer: AdapterResponse;
+  headers: Headers;
+}
+
 /** One SDK speaking one wire format; errors it throws are read back by `describeFailure`. */
 export interface ProviderClient {
   readonly acceptsJsonSchema: boolean;
-  call(request: AdapterRequest): Promise<AdapterResponse>;
+  call(request: AdapterRequest): Promise<ProviderAnswer>;
   /** Undefined when the error did not come from the SDK (a bug on our side: rethrown as is). */
   describeFailure(error: unknown): FailureFacts | undefined;
 }
@@ -108,14 +115,16 @@ class GuardedAdapter implements ProviderAdapter {
     const client = await this.sdk(this.apiKey);
     const call = request.signal ? this.signals.child(request.signal) : undefined;
     try {
-      const response = await client.call(call ? { ...request, signal: call.signal } : request);
+      const { answer, headers } = await client.call(call ? { ...request, signal: call.signal } : request);
       this.answered = true;
-      return response;
+      hearLimits(request, headers);
+      return answer;
     } catch (error) {
       const facts = client.describeFailure(error);
       if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
       if (!facts) throw error;
       if (facts.status !== undefined) this.answered = true;
+      hearLimits(request, facts.headers);
       const failure = this.toError(facts, request);
       if (failure.kind !== 'connection' || this.answered || ++this.refusedInARow < unreachableAfter) throw failure;
       throw this.toError(facts, request, 'unreachable');
@@ -130,6 +139,13 @@ class GuardedAdapter implements ProviderAdapter {
     const message = describe(this.config, kind, facts, request, retryAfterMs);
     return new ProviderError(this.provider, kind, message, { status: facts.status, retryAfterMs });
   }
+}
+
+/** Hands the provider's rate-limit headers, when it sent any, to whoever asked for them. */
+function hearLimits(request: AdapterRequest, headers: Headers | undefined): void {
+  if (!request.onRateLimits) return;
+  const report = readRateLimits(headers);
+  if (report) request.onRateLimits(report);
 }
 
 export function classifyFailure(facts: FailureFacts): ProviderFailureKind {
@@ -151,17 +167,6 @@ export function classifyFailure(facts: FailureFacts): ProviderFailureKind {
   if (status === 408) return 'timeout';
   if (status >= 500) return 'server';
   return 'bad_request';
-}
-
-/** `retry-after-ms` first (OpenAI), then `retry-after` as seconds or an HTTP date. */
-export function readRetryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
-  const milliseconds = headers?.get('retry-after-ms');
-  if (milliseconds && Number.isFinite(Number(milliseconds)) && Number(milliseconds) >= 0) return Number(milliseconds);
-  const after = headers?.get('retry-after');
-  if (!after) return undefined;
-  if (Number.isFinite(Number(after)) && Number(after) >= 0) return Number(after) * 1000;
-  const date = Date.parse(after);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function advice(config: ProviderConfig, kind: ProviderFailureKind, retryAfterMs: number | undefined): string {

@@ -2,7 +2,7 @@
 import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages';
 import type { ProviderConfig } from '../config.js';
-import type { FailureFacts, ProviderClient } from './adapters.js';
+import type { FailureFacts, ProviderAnswer, ProviderClient } from './adapters.js';
 import { noRedirects } from './fetch-options.js';
 import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './types.js';
 
@@ -22,7 +22,7 @@ export class AnthropicClient implements ProviderClient {
     });
   }
 
-  async call(request: AdapterRequest): Promise<AdapterResponse> {
+  async call(request: AdapterRequest): Promise<ProviderAnswer> {
     // No temperature: the API version this SDK sends rejects it.
     const body: MessageCreateParamsNonStreaming = {
       model: request.model,
@@ -31,13 +31,14 @@ export class AnthropicClient implements ProviderClient {
     };
     if (request.system) body.system = request.system;
     if (request.jsonSchema) body.output_config = { format: { type: 'json_schema', schema: request.jsonSchema.schema } };
-    const message = await this.client.messages.create(body, { signal: request.signal, timeout: request.timeoutMs });
-    return {
+    const { data: message, response } = await this.client.messages.create(body, { signal: request.signal, timeout: request.timeoutMs }).withResponse();
+    const answer: AdapterResponse = {
       text: messageText(message),
       usage: normaliseUsage(message.usage),
       finishReason: finishReason(message.stop_reason),
       model: message.model || request.model,
     };
+    return { answer, headers: response.headers };
   }
 
   describeFailure(error: unknown): FailureFacts | undefined {

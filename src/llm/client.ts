@@ -11,8 +11,9 @@ import { createAdapter } from './adapters.js';
 import { Limiter } from './limiter.js';
 import { PriceTable, costUsd, worstCaseUsd, isPeak } from './prices.js';
 import { jsonSchemaFor, parseStructured, reaskMessage, schemaInstruction } from './structured.js';
+import type { RateLimitReport } from './rate-limit-headers.js';
 import { promptTokensToHold } from './tokens.js';
-import { addUsage, emptyUsage, type ChatMessage, type LlmRequest, type LlmResult, type ModelTarget, type ProviderAdapter, type StageRole, type Usage } from './types.js';
+import { addUsage, emptyUsage, promptTokens as allPromptTokens, type ChatMessage, type LlmRequest, type LlmResult, type ModelTarget, type ProviderAdapter, type StageRole, type Usage } from './types.js';
 
 export interface ResolvedTarget {
   provider: ProviderConfig;
@@ -129,11 +130,13 @@ export class LlmClient {
       const started = Date.now();
       const ledgerBase = { at: at.toISOString(), runId: request.runId, stage: request.stage, sampleKey: request.sampleKey, provider: target.provider.name, model: target.model, peak: isPeak(target.price, at) };
       let response;
+      let limits: RateLimitReport | undefined;
+      const onRateLimits = (report: RateLimitReport) => (limits = report);
       try {
-        response = await adapter.send({ model: target.model, system, messages, maxOutputTokens, jsonSchema, signal: request.signal, timeoutMs: target.provider.timeoutMs });
+        response = await adapter.send({ model: target.model, system, messages, maxOutputTokens, jsonSchema, signal: request.signal, timeoutMs: target.provider.timeoutMs, onRateLimits });
       } catch (error) {
         const providerError = error instanceof ProviderError ? error : new ProviderError(target.provider.name, 'server', `${target.provider.name} call failed: ${(error as Error).message}`);
-        permit.release(providerError.kind === 'rate_limited' ? { kind: 'rate_limited', retryAfterMs: providerError.options.retryAfterMs } : { kind: 'error' });
+        permit.release(providerError.kind === 'rate_limited' ? { kind: 'rate_limited', retryAfterMs: providerError.options.retryAfterMs, limits } : { kind: 'error', limits });
         await this.options.guard.commit(hold, { ...ledgerBase, usage: emptyUsage(), costUsd: 0, outcome: 'error', error: providerError.code, durationMs: Date.now() - started });
         if (!providerError.isRetryable) throw providerError;
         retries.push(providerError.code);
@@ -176,7 +179,8 @@ export class LlmClient {
         retries.push(`output_${parsed.reason}`);
         messages.push({ role: 'assistant', content: response.text }, { role: 'user', content: reaskMessage(parsed) });
       } finally {
-        permit.release({ kind: 'ok' });
+        // All prompt tokens, cached ones too: an over-count keeps a token limit's pace on the safe side.
+        permit.release({ kind: 'ok', limits, tokens: { input: allPromptTokens(response.usage), output: response.usage.outputTokens } });
       }
     }
   }
@@ -198,7 +202,7 @@ export class LlmClient {
     const name = `${provider.name}/${model}`;
     let limiter = this.limiters.get(name);
     if (!limiter) {
-      limiter = new Limiter({ name, concurrency: provider.concurrency, requestsPerMinute: provider.requestsPerMinute });
+      limiter = new Limiter({ name, concurrency: provider.concurrency, requestsPerMinute: provider.requestsPerMinute, source: provider.requestsPerMinuteSource });
       this.limiters.set(name, limiter);
     }
     return limiter;

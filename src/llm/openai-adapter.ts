@@ -7,7 +7,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ProviderConfig } from '../config.js';
-import type { FailureFacts, ProviderClient } from './adapters.js';
+import type { FailureFacts, ProviderAnswer, ProviderClient } from './adapters.js';
 import { isDeepSeek } from './deepseek.js';
 import { noRedirects } from './fetch-options.js';
 import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './types.js';
@@ -40,18 +40,18 @@ export class OpenAICompatibleClient implements ProviderClient {
     });
   }
 
-  async call(request: AdapterRequest): Promise<AdapterResponse> {
-    const completion = await this.client.chat.completions.create(this.body(request), {
-      signal: request.signal,
-      timeout: request.timeoutMs,
-    });
+  async call(request: AdapterRequest): Promise<ProviderAnswer> {
+    const { data: completion, response } = await this.client.chat.completions
+      .create(this.body(request), { signal: request.signal, timeout: request.timeoutMs })
+      .withResponse();
     const choice = completion.choices?.[0];
-    return {
+    const answer: AdapterResponse = {
       text: choice?.message?.content ?? '',
       usage: normaliseUsage(completion.usage),
       finishReason: finishReason(choice),
       model: completion.model || request.model,
     };
+    return { answer, headers: response.headers };
   }
 
   describeFailure(error: unknown): FailureFacts | undefined {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RateLimitReport } from './rate-limit-headers.js';
 
 /** Providers are named in config; `kind` says which wire format and SDK speaks to them. */
 export type ProviderKind = 'openai-compatible' | 'anthropic';
@@ -50,6 +51,8 @@ export interface AdapterRequest {
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   signal?: AbortSignal;
   timeoutMs: number;
+  /** Hears the provider's rate-limit headers, on an answer or an error, when it sent any. */
+  onRateLimits?: (report: RateLimitReport) => void;
 }
 
 export type FinishReason = 'stop' | 'length' | 'refusal' | 'other';
