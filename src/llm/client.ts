@@ -9,6 +9,7 @@ import { ConfigError, ProviderError } from '../errors.js';
 import type { BudgetGuard } from '../budget/guard.js';
 import { createAdapter } from './adapters.js';
 import { Limiter } from './limiter.js';
+import type { PaceLimits } from './pace.js';
 import { PriceTable, costUsd, worstCaseUsd, isPeak } from './prices.js';
 import { jsonSchemaFor, parseStructured, reaskMessage, schemaInstruction } from './structured.js';
 import type { RateLimitReport } from './rate-limit-headers.js';
@@ -20,6 +21,11 @@ export interface ResolvedTarget {
   model: string;
   maxOutputTokens: number;
   price: PriceRow;
+}
+
+export interface ModelRateLimits extends PaceLimits {
+  provider: string;
+  model: string;
 }
 
 export interface LlmClientOptions {
@@ -187,6 +193,23 @@ export class LlmClient {
 
   limiterStats() {
     return [...this.limiters.values()].map((limiter) => limiter.stats());
+  }
+
+  /**
+   * The pace of each model in `targets` and each one called since start: learned from the provider's
+   * headers once it has answered, else the configured requests_per_minute or the built-in guess.
+   */
+  rateLimits(targets: ModelTarget[]): ModelRateLimits[] {
+    const paces = new Map<string, ModelRateLimits>();
+    for (const { provider: name, model } of targets) {
+      const provider = this.options.config.providers[name];
+      if (provider) paces.set(`${name}/${model}`, { provider: name, model, requestsPerMinute: provider.requestsPerMinute, source: provider.requestsPerMinuteSource ?? 'config' });
+    }
+    for (const [key, limiter] of this.limiters) {
+      const slash = key.indexOf('/');
+      paces.set(key, { provider: key.slice(0, slash), model: key.slice(slash + 1), ...limiter.stats().limits });
+    }
+    return [...paces.values()];
   }
 
   private adapter(provider: ProviderConfig): ProviderAdapter {

@@ -95,6 +95,7 @@ export class Pace {
    * Its headers, when it had any, set the pace and what may still start before the reset.
    */
   observe(now: number, seq: number, startedAt: number, report?: RateLimitReport, use?: TokenUse): void {
+    const probe = this.probing;
     this.probing = false;
     if (use) this.average(use);
     if (!report) return;
@@ -115,6 +116,8 @@ export class Pace {
     }
     this.refill(now);
     this.setRate(Math.max(1, Math.min(rate, this.cap ?? Infinity)));
+    // The probe was this pace's first start: counted in the new bucket, so its minute holds no extra one.
+    if (probe) this.tokens = Math.min(this.burst, this.burst - 1 + (now - startedAt) * this.refillPerMs);
   }
 
   limits(): PaceLimits {
