@@ -44,14 +44,15 @@ export class Pace {
   private readonly cap: number | undefined;
   private readonly base: number;
   private readonly source: 'config' | 'default';
-  private requestsPerMinute: number;
+  private requestsPerMinute = 0;
   private burst = 1;
   private refillPerMs = 0;
   private tokens = 0;
   private lastRefill: number;
   /** A guessed pace sends the first request alone, so its answer's headers set the pace before any burst. */
   private probing: boolean;
-  private readonly reported: NonNullable<PaceLimits['reported']> = {};
+  /** The latest limit the provider reported per dimension. */
+  private readonly limitsSeen: Partial<Record<RateDimension, number>> = {};
   private learnedAt: number | undefined;
   private readonly averages: Partial<Record<RateDimension, number>> = {};
   private readonly allowances = new Map<RateDimension, Allowance>();
@@ -62,7 +63,6 @@ export class Pace {
     this.cap = options.source === 'config' ? options.requestsPerMinute : undefined;
     this.probing = options.source === 'default';
     this.lastRefill = options.now;
-    this.requestsPerMinute = this.base;
     this.setRate(this.base);
     this.tokens = this.burst;
   }
@@ -106,33 +106,35 @@ export class Pace {
       inputTokens: this.averages.inputTokens,
       outputTokens: this.averages.outputTokens,
     };
-    let rate = report.requests?.limit ?? this.base;
     for (const [dimension, window] of Object.entries(report) as [RateDimension, RateWindow][]) {
-      this.remember(dimension, window.limit);
+      if (window.limit !== undefined) this.limitsSeen[dimension] = window.limit;
       const cost = perRequest[dimension];
-      if (!cost) continue;
-      if (window.limit !== undefined && dimension !== 'requests') rate = Math.min(rate, window.limit / cost);
-      this.allow(dimension, window, cost, seq, startedAt);
+      if (cost) this.allow(dimension, window, cost, seq, startedAt);
+    }
+    // The lowest of every limit seen so far (an answer may carry only some), in requests a minute.
+    let rate = this.limitsSeen.requests ?? this.base;
+    for (const dimension of ['tokens', 'inputTokens', 'outputTokens'] as const) {
+      const limit = this.limitsSeen[dimension];
+      const cost = perRequest[dimension];
+      if (limit !== undefined && cost) rate = Math.min(rate, limit / cost);
     }
     this.refill(now);
     this.setRate(Math.max(1, Math.min(rate, this.cap ?? Infinity)));
-    // The probe was this pace's first start: counted in the new bucket, so its minute holds no extra one.
-    if (probe) this.tokens = Math.min(this.burst, this.burst - 1 + (now - startedAt) * this.refillPerMs);
+    // The probe is the new bucket's first start, dated at its answer: it may have reached the provider
+    // late (the SDK loads on a provider's first call), and its minute must hold no extra start.
+    if (probe) this.tokens = this.burst - 1;
   }
 
   limits(): PaceLimits {
     const learned = this.learnedAt !== undefined;
+    const reported: NonNullable<PaceLimits['reported']> = {};
+    for (const [dimension, limit] of Object.entries(this.limitsSeen) as [RateDimension, number][]) reported[reportedKeys[dimension]] = limit;
     const source: LimitSource = !learned ? this.source : this.cap !== undefined && this.requestsPerMinute >= this.cap ? 'config' : 'headers';
     return {
       requestsPerMinute: Math.floor(this.requestsPerMinute),
       source,
-      ...(learned ? { reported: { ...this.reported }, learnedAt: this.learnedAt } : {}),
+      ...(learned ? { reported, learnedAt: this.learnedAt } : {}),
     };
-  }
-
-  private remember(dimension: RateDimension, limit: number | undefined): void {
-    if (limit === undefined) return;
-    this.reported[reportedKeys[dimension]] = limit;
   }
 
   /** What is left, in requests, refilled evenly to the limit by the reset (how both providers' buckets refill). */
