@@ -33,14 +33,15 @@ function rateLimitRows(limits: ModelRateLimits[]): z.infer<typeof rateLimitSchem
   }));
 }
 
-const sourceWords = { headers: "learned from the provider's answers", config: 'set in config', default: 'a built-in guess until the provider reports its limits' };
+const sourceWords = { headers: 'learned from the provider', config: 'set in config', default: 'built-in guess' };
 
 function paceSentence(rows: z.infer<typeof rateLimitSchema>[]): string {
   const paces = rows.map((row) => {
     const tokens = row.tokens_per_minute ?? row.input_tokens_per_minute;
-    return `${row.provider}/${row.model} ${row.requests_per_minute.toLocaleString('en-US')} requests a minute${tokens ? ` and ${tokens.toLocaleString('en-US')} tokens` : ''} (${sourceWords[row.source]})`;
+    return `${row.provider}/${row.model} ${row.requests_per_minute.toLocaleString('en-US')}${tokens ? ` and ${tokens.toLocaleString('en-US')} tokens` : ''} (${sourceWords[row.source]})`;
   });
-  return `Pace: ${paces.join(', ')}.`;
+  const guessed = rows.some((row) => row.source === 'default');
+  return `Pace in requests a minute: ${paces.join(', ')}.${guessed ? ' A guess gives way to the limits a provider reports on its first answer.' : ''}`;
 }
 
 export const checkSetupTool = defineTool({

@@ -81,14 +81,15 @@ describe('rate limits learned from the provider', () => {
     const rows = (result: typeof before) => (result.structuredContent as { rate_limits: Record<string, unknown>[] }).rate_limits;
     expect(rows(before)).toContainEqual(expect.objectContaining({ provider: 'openai', model: 'gpt-6-luna', requests_per_minute: 500, source: 'default', learned_at: null }));
     expect(rows(before)).toContainEqual(expect.objectContaining({ provider: 'deepseek', requests_per_minute: 1200, source: 'config' }));
-    expect(textOf(before)).toContain('openai/gpt-6-luna 500 requests a minute (a built-in guess until the provider reports its limits)');
+    expect(textOf(before)).toContain('openai/gpt-6-luna 500 (built-in guess)');
+    expect(textOf(before)).toContain('A guess gives way to the limits a provider reports on its first answer.');
 
     await call(app, 'format');
     const after = await client.callTool({ name: 'check_setup', arguments: {} });
     const openai = rows(after).find((row) => row.provider === 'openai')!;
     expect(openai).toMatchObject({ requests_per_minute: 4800, tokens_per_minute: 2_000_000, source: 'headers', reported_requests_per_minute: 4800 });
     expect(Date.parse(String(openai.learned_at))).toBeGreaterThan(0);
-    expect(textOf(after)).toContain("openai/gpt-6-luna 4,800 requests a minute and 2,000,000 tokens (learned from the provider's answers)");
+    expect(textOf(after)).toContain('openai/gpt-6-luna 4,800 and 2,000,000 tokens (learned from the provider)');
     const shown = JSON.stringify(after);
     for (const secret of Object.values(sentinels)) expect(shown).not.toContain(secret);
     await client.close();
