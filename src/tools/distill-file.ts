@@ -1,6 +1,6 @@
 /** distill_file: a document becomes a validated golden dataset, as a background run. */
 import { z } from 'zod';
-import { distillInput, startDistill } from '../pipelines/distill/start.js';
+import { distillInput, startDistill } from '../runs/start-distill.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';

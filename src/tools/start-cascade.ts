@@ -1,6 +1,6 @@
 /** start_cascade: a domain becomes thousands of validated pairs plus a held-out golden test set, as a background run. */
 import { z } from 'zod';
-import { cascadeInput, startCascade } from '../pipelines/cascade/start.js';
+import { cascadeInput, startCascade } from '../runs/start-cascade.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { defineTool } from './define.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';

@@ -1,6 +1,6 @@
 /** start_ensemble: several teachers answer each prompt, a judge builds the consensus, as a background run. */
 import { z } from 'zod';
-import { ensembleInput, startEnsemble } from '../pipelines/ensemble/start.js';
+import { ensembleInput, startEnsemble } from '../runs/start-ensemble.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';

@@ -3,16 +3,16 @@
  * cost, make sure every provider has a key and the budget covers it, then start the run.
  */
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
-import type { RunRecord } from '../../store/catalog.js';
-import type { Services } from '../../services.js';
-import type { RunEngine } from '../engine.js';
-import { estimateEnsemble } from './estimate.js';
-import { calibratedEnsembleEstimate, type CalibratedEnsembleEstimate } from '../../planning/calibration.js';
-import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type LoadedPrompts } from './inputs.js';
-import type { EnsembleParams, PromptSource } from './prompts-stage.js';
-import { parseTeacher, resolveTeachers } from './teachers.js';
-import { checkRunFits } from '../budget-fit.js';
+import { InputError } from '../errors.js';
+import type { RunRecord } from '../store/catalog.js';
+import type { Services } from '../services.js';
+import type { RunEngine } from '../pipelines/engine.js';
+import { estimateEnsemble } from '../pipelines/ensemble/estimate.js';
+import { calibratedEnsembleEstimate, type CalibratedEnsembleEstimate } from '../planning/calibration.js';
+import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type LoadedPrompts } from '../pipelines/ensemble/inputs.js';
+import type { EnsembleParams, PromptSource } from '../pipelines/ensemble/prompts-stage.js';
+import { parseTeacher, resolveTeachers } from '../pipelines/ensemble/teachers.js';
+import { checkRunFits } from './budget-fit.js';
 
 export const defaultDomainSamples = 20;
 

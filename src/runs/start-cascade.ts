@@ -4,15 +4,15 @@
  * it, then start the run.
  */
 import { z } from 'zod';
-import type { RunRecord } from '../../store/catalog.js';
-import type { Services } from '../../services.js';
-import type { RunEngine } from '../engine.js';
-import { closestDomain, listDomains, provisionalTemplate, resolveDomain, subtopicCount, type DomainKind } from './domains.js';
-import { estimateCascade } from './estimate.js';
-import { calibratedCascadeEstimate, type CalibratedCascadeEstimate } from '../../planning/calibration.js';
-import { coveragePlan, defaultPairsPerCall } from './plan.js';
-import type { CascadeParams } from './params.js';
-import { checkRunFits } from '../budget-fit.js';
+import type { RunRecord } from '../store/catalog.js';
+import type { Services } from '../services.js';
+import type { RunEngine } from '../pipelines/engine.js';
+import { closestDomain, listDomains, provisionalTemplate, resolveDomain, subtopicCount, type DomainKind } from '../pipelines/cascade/domains.js';
+import { estimateCascade } from '../pipelines/cascade/estimate.js';
+import { calibratedCascadeEstimate, type CalibratedCascadeEstimate } from '../planning/calibration.js';
+import { coveragePlan, defaultPairsPerCall } from '../pipelines/cascade/plan.js';
+import type { CascadeParams } from '../pipelines/cascade/params.js';
+import { checkRunFits } from './budget-fit.js';
 
 export const defaultGoldenFraction = 0.09;
 

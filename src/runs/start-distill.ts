@@ -3,15 +3,15 @@
  * the cost, make sure the providers are configured and the budget covers it, then start the run.
  */
 import { z } from 'zod';
-import { readDocument, resolveDocument } from '../../files/documents.js';
-import type { RunRecord } from '../../store/catalog.js';
-import type { Services } from '../../services.js';
-import type { RunEngine } from '../engine.js';
-import { chunkDocument, defaultChunkOptions } from './chunker.js';
-import { estimateDistill } from './estimate.js';
-import { calibratedDistillEstimate, type CalibratedDistillEstimate } from '../../planning/calibration.js';
-import type { DistillParams } from './pipeline.js';
-import { checkRunFits } from '../budget-fit.js';
+import { readDocument, resolveDocument } from '../files/documents.js';
+import type { RunRecord } from '../store/catalog.js';
+import type { Services } from '../services.js';
+import type { RunEngine } from '../pipelines/engine.js';
+import { chunkDocument, defaultChunkOptions } from '../pipelines/distill/chunker.js';
+import { estimateDistill } from '../pipelines/distill/estimate.js';
+import { calibratedDistillEstimate, type CalibratedDistillEstimate } from '../planning/calibration.js';
+import type { DistillParams } from '../pipelines/distill/pipeline.js';
+import { checkRunFits } from './budget-fit.js';
 
 export const distillInput = z.object({
   path: z.string().min(1).max(4096).describe('The document: a bare file name such as legal_guide.txt, a path relative to an allowed root, or an absolute path inside one. .txt or .md, UTF-8.'),
