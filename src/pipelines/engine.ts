@@ -6,7 +6,6 @@
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Catalog, RunKind, RunPause, RunRecord, RunStatus } from '../store/catalog.js';
 import { BudgetError, DistilleryError, InputError, ProviderError, errorMessage } from '../errors.js';
@@ -15,6 +14,7 @@ import type { LlmRequest } from '../llm/types.js';
 import { stableKey } from '../util/hash.js';
 import { CallJournal } from './journal.js';
 import { Progress } from './progress.js';
+import { runDir } from './run-files.js';
 import type { Services } from '../services.js';
 
 export type CallOutcome<T> =
@@ -78,7 +78,7 @@ export class RunEngine extends EventEmitter {
   }
 
   runDir(runId: string): string {
-    return path.join(this.services.config.home, 'runs', runId);
+    return runDir(this.services.config.home, runId);
   }
 
   /** Runs left `running` by a process that died are marked interrupted; resume_run continues them. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { readJsonl } from '../store/jsonl.js';
 import type { RunKind, RunRecord } from '../store/catalog.js';
 import type { Services } from '../services.js';
+import { journalFile, runDir, runFilesFor } from '../pipelines/run-files.js';
 
 export interface PastRun {
   runId: string;
@@ -62,13 +63,13 @@ export async function loadHistory(services: Services): Promise<PastRun[]> {
 }
 
 async function readPastRun(services: Services, run: RunRecord): Promise<PastRun | null> {
-  const dir = services.engine?.runDir(run.id) ?? path.join(services.config.home, 'runs', run.id);
-  const metrics = JSON.parse(await readFile(path.join(dir, 'metrics.json'), 'utf8')) as MetricsShape;
+  const dir = runDir(services.config.home, run.id);
+  const metrics = JSON.parse(await readFile(path.join(dir, runFilesFor(run.kind).metrics), 'utf8')) as MetricsShape;
   const costUsd = typeof metrics.cost_usd === 'number' ? metrics.cost_usd : metrics.cost_usd?.total;
   const stageAOnly = run.kind === 'cascade' && (metrics.stage_a_only === true || run.params.stage_a_only === true);
   const units = stageAOnly ? metrics.counts?.generated : metrics.counts?.approved;
   if (typeof costUsd !== 'number' || !Number.isFinite(costUsd) || costUsd < 0 || typeof units !== 'number' || units <= 0) return null;
-  const models = modelsFromMetrics(run.kind, metrics, stageAOnly) ?? (await modelsFromJournal(path.join(dir, 'calls.jsonl')));
+  const models = modelsFromMetrics(run.kind, metrics, stageAOnly) ?? (await modelsFromJournal(path.join(dir, journalFile)));
   if (!models) return null;
   return { runId: run.id, kind: run.kind, variant: stageAOnly ? 'stage_a' : 'full', models, costUsd, units, finishedAt: run.finishedAt ?? run.updatedAt };
 }

@@ -1,4 +1,4 @@
-/** A cascade run's stored parameters, stage names and file names. */
+/** A cascade run's stored parameters and stage names (its file names are in ../run-files.ts). */
 import type { DomainKind, DomainTemplate } from './domains.js';
 
 export interface CascadeParams {
@@ -11,15 +11,5 @@ export interface CascadeParams {
   min_score: number;
   max_usd?: number;
 }
-
-export const cascadeFiles = {
-  domain: 'domain.json',
-  raw: 'stage_a_raw_pairs.jsonl',
-  formatted: 'stage_b_formatted_pairs.jsonl',
-  validated: 'stage_c_validated.jsonl',
-  train: 'train.jsonl',
-  golden: 'golden_test_set.jsonl',
-  metrics: 'metrics.json',
-} as const;
 
 export const cascadeStages = { expand: 'cascade.expand', generate: 'cascade.generate', format: 'cascade.format', validate: 'cascade.validate' } as const;

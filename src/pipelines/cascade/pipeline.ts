@@ -17,12 +17,13 @@ import type { Sample } from '../sample.js';
 import { normalizeTemplate, type DomainTemplate } from './domains.js';
 import { splitGolden, type ApprovedPair } from './golden.js';
 import { cascadeMetrics } from './metrics.js';
-import { cascadeFiles, cascadeStages, type CascadeParams } from './params.js';
+import { cascadeStages, type CascadeParams } from './params.js';
+import { cascadeFiles } from '../run-files.js';
 import { coveragePlan, matchSlots, type PlanBatch, type PlanSlot } from './plan.js';
 import { cascadePrompts, formatValues, generateValues, validateValues } from './prompts.js';
 import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema, minSafetyScore, overallScore, type Formatted, type RawPair } from './schemas.js';
 
-export { cascadeFiles, cascadeStages, type CascadeParams };
+export { cascadeStages, type CascadeParams };
 
 const { generate: generateStage, format: formatStage, validate: validateStage } = cascadeStages;
 /** Stage-A calls in flight: each brings several pairs, so a few keep stages B and C busy. */

@@ -13,6 +13,7 @@ import { JsonlAppender, writeJsonAtomic, writeJsonlAtomic } from '../../store/js
 import { mapOrdered } from '../../util/concurrent.js';
 import { NearDuplicateIndex } from '../dedup.js';
 import type { Sample } from '../sample.js';
+import { distillFiles } from '../run-files.js';
 import { chunkDocument, type Chunk } from './chunker.js';
 import { defaultPairsPerChunk } from './estimate.js';
 import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, overallScore, verdictSchema, type GeneratedPair } from './schemas.js';
@@ -25,14 +26,6 @@ export interface DistillParams {
   min_score: number;
   max_usd?: number;
 }
-
-export const distillFiles = {
-  chunks: 'chunks.jsonl',
-  generated: 'generated_qa_pairs.jsonl',
-  validated: 'validation_results.jsonl',
-  golden: 'golden_dataset.jsonl',
-  metrics: 'metrics.json',
-} as const;
 
 const generateStage = 'distill.generate';
 const validateStage = 'distill.validate';

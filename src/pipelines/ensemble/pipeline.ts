@@ -16,17 +16,10 @@ import { preparePrompts, type EnsembleParams } from './prompts-stage.js';
 import { label, seededOrder, teacherAnswerSchema, judgeVerdictSchema, verdictProblem, type TeacherAnswer } from './schemas.js';
 import { preferencePair, toSample, type EnsembleSample } from './consensus.js';
 import { parseTeacher } from './teachers.js';
+import { ensembleFiles } from '../run-files.js';
 
 export type { EnsembleParams } from './prompts-stage.js';
 export type { EnsembleSample, Perspective } from './consensus.js';
-
-export const ensembleFiles = {
-  prompts: 'prompts.jsonl',
-  answers: 'teacher_answers.jsonl',
-  consensus: 'consensus.jsonl',
-  preferences: 'preference_pairs.jsonl',
-  metrics: 'metrics.json',
-} as const;
 
 export const answerStage = 'ensemble.answer';
 export const judgeStage = 'ensemble.judge';

@@ -12,6 +12,7 @@ import { mapOrdered } from '../../util/concurrent.js';
 import { stableKey } from '../../util/hash.js';
 import { NearDuplicateIndex } from '../dedup.js';
 import type { RunContext } from '../engine.js';
+import { ensembleFiles } from '../run-files.js';
 import { ensembleAssumptions } from './estimate.js';
 import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type EnsemblePrompt, type PromptsFormat } from './inputs.js';
 import { generatedPromptsSchema } from './schemas.js';
@@ -34,7 +35,6 @@ export interface EnsembleParams {
 }
 
 export const promptsStage = 'ensemble.prompts';
-export const promptsFile = 'prompts.jsonl';
 
 const focuses = [
   'core concepts and definitions',
@@ -52,7 +52,7 @@ const focuses = [
 /** Returns the prompts, or undefined when the run is stopping. */
 export async function preparePrompts(context: RunContext<EnsembleParams>): Promise<EnsemblePrompt[] | undefined> {
   const { params, dir, services } = context;
-  const file = path.join(dir, promptsFile);
+  const file = path.join(dir, ensembleFiles.prompts);
   const { source } = params;
   if (source.kind === 'domain') {
     const prompts = await generatePrompts(context, source.domain, params.samples ?? 20);
