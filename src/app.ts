@@ -18,7 +18,6 @@ export interface App {
 export async function createApp(config: Readonly<Config>, options: ServiceOptions & { recover?: boolean } = {}): Promise<App> {
   const services = await createServices(config, options);
   const engine = new RunEngine(services);
-  services.engine = engine;
   engine.register('distill', runDistill);
   engine.register('cascade', runCascade);
   engine.register('ensemble', runEnsemble);

@@ -1,6 +1,6 @@
 /**
  * Everything a tool or command needs, built once from the config: the store, the ledger and budget
- * guard, prices, the LLM client, prompts and the run engine. A value you construct, not a global,
+ * guard, prices, the LLM client and prompts; the run engine is built on them (app.ts). A value you construct, not a global,
  * so tests build as many as they like on temporary folders.
  */
 import path from 'node:path';
@@ -12,7 +12,6 @@ import { PriceTable } from './llm/prices.js';
 import { LlmClient, type LlmClientOptions } from './llm/client.js';
 import { Prompts } from './prompts.js';
 import { createLogger, type Logger } from './util/log.js';
-import type { RunEngine } from './pipelines/engine.js';
 
 export interface Services {
   config: Readonly<Config>;
@@ -23,8 +22,6 @@ export interface Services {
   llm: LlmClient;
   prompts: Prompts;
   log: Logger;
-  /** Set by createApp once the engine exists; pipelines reach it through their context instead. */
-  engine?: RunEngine;
 }
 
 export interface ServiceOptions {

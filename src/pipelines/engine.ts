@@ -39,6 +39,8 @@ export interface RunContext<P = Record<string, unknown>> {
   shouldStop(): boolean;
   /** Pauses the run when a stage's failures pass the threshold (DESIGN §5.6). */
   checkFailures(stage: string): void;
+  /** An earlier run by id or name, its folder, and whether it is still running (an ensemble may take its prompts from one). */
+  otherRun(reference: string): { run: RunRecord; dir: string; active: boolean };
 }
 
 /** What a pipeline returns: the metrics written to metrics.json and the headline numbers. */
@@ -267,6 +269,10 @@ export class RunEngine extends EventEmitter {
       progress,
       services: this.services,
       shouldStop: () => entry.stop !== undefined || controller.signal.aborted,
+      otherRun: (reference) => {
+        const other = this.get(reference);
+        return { run: other, dir: this.runDir(other.id), active: this.isActive(other.id) };
+      },
       checkFailures: (stage) => {
         const { done, failed } = progress.stage(stage);
         if (done >= failureThreshold.minItems && failed / done > failureThreshold.fraction) {

@@ -75,10 +75,8 @@ export async function preparePrompts(context: RunContext<EnsembleParams>): Promi
 }
 
 async function fromRun(context: RunContext<EnsembleParams>, runId: string): Promise<EnsemblePrompt[]> {
-  const engine = context.services.engine;
-  if (!engine) throw new InputError('The run engine is not available to read an earlier run.');
-  const run = engine.get(runId);
-  return selectPrompts(await promptsFromRun(run, engine.runDir(run.id), engine.isActive(run.id)), context.params.samples).prompts;
+  const { run, dir, active } = context.otherRun(runId);
+  return selectPrompts(await promptsFromRun(run, dir, active), context.params.samples).prompts;
 }
 
 async function generatePrompts(context: RunContext<EnsembleParams>, domain: string, wanted: number): Promise<EnsemblePrompt[] | undefined> {
