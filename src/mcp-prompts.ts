@@ -10,7 +10,7 @@ import { listDomains } from './pipelines/cascade/domains.js';
 
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
-export function registerPrompts(server: McpServer, app: App): void {
+export function registerMcpPrompts(server: McpServer, app: App): void {
   const documentNames = async (prefix: string) => {
     const { documents } = await listDocuments([...app.config.roots], { limit: 200 }).catch(() => ({ documents: [] }));
     const lower = prefix.toLowerCase();

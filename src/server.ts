@@ -10,7 +10,7 @@ import { version } from './app.js';
 import { InputError } from './errors.js';
 import { registerTool } from './tools/define.js';
 import { tools } from './tools/index.js';
-import { registerPrompts } from './mcp-prompts.js';
+import { registerMcpPrompts } from './mcp-prompts.js';
 import { registerResources } from './resources.js';
 
 export const instructions = `Distillery turns the user's monthly LLM budget into fine-tuning datasets.
@@ -36,7 +36,7 @@ export function createServer(app: App): McpServer {
     return narrowed;
   };
   for (const tool of tools) registerTool(server, app, tool, roots);
-  registerPrompts(server, app);
+  registerMcpPrompts(server, app);
   registerResources(server, app);
   return server;
 }

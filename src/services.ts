@@ -10,7 +10,7 @@ import { Ledger } from './store/ledger.js';
 import { BudgetGuard } from './budget/guard.js';
 import { PriceTable } from './llm/prices.js';
 import { LlmClient, type LlmClientOptions } from './llm/client.js';
-import { Prompts } from './prompts.js';
+import { PromptTemplates } from './prompt-templates.js';
 import { createLogger, type Logger } from './util/log.js';
 
 export interface Services {
@@ -20,7 +20,7 @@ export interface Services {
   guard: BudgetGuard;
   prices: PriceTable;
   llm: LlmClient;
-  prompts: Prompts;
+  prompts: PromptTemplates;
   log: Logger;
 }
 
@@ -38,6 +38,6 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
   const guard = new BudgetGuard(ledger, { monthlyUsd, reserveFraction: config.budget.reserveFraction, monthStartDay: config.budget.monthStartDay, ...(options.now ? { now: options.now } : {}) });
   const prices = PriceTable.load(config.priceOverrides);
   const llm = new LlmClient({ config, prices, guard, now: options.now, ...options.llm });
-  const prompts = new Prompts(path.join(config.home, 'prompts'));
+  const prompts = new PromptTemplates(path.join(config.home, 'prompts'));
   return { config, catalog, ledger, guard, prices, llm, prompts, log };
 }

@@ -12,7 +12,7 @@ import { emptyUsage } from '../../llm/types.js';
 import type { DomainTemplate } from './domains.js';
 import type { CoveragePlan } from './plan.js';
 import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema } from './schemas.js';
-import { formatValues, generateValues, validateValues } from './prompts.js';
+import { formatValues, generateValues, validateValues } from './template-values.js';
 import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes of what the models write, in tokens, and the shares of the funnel. */

@@ -20,7 +20,7 @@ import { cascadeMetrics } from './metrics.js';
 import { cascadeStages, type CascadeParams } from './params.js';
 import { cascadeFiles } from '../run-files.js';
 import { coveragePlan, matchSlots, type PlanBatch, type PlanSlot } from './plan.js';
-import { cascadePrompts, formatValues, generateValues, validateValues } from './prompts.js';
+import { cascadeTemplates, formatValues, generateValues, validateValues } from './template-values.js';
 import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema, minSafetyScore, overallScore, type Formatted, type RawPair } from './schemas.js';
 
 export { cascadeStages, type CascadeParams };
@@ -67,7 +67,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
   const inFlight = (role: 'format' | 'validate') => 2 * services.llm.resolve(role).provider.concurrency;
 
   const generated = mapOrdered(plan.batches, generateWindow, async (batch) => {
-    const rendered = prompts.render(cascadePrompts.generate, generateValues(template, batch));
+    const rendered = prompts.render(cascadeTemplates.generate, generateValues(template, batch));
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `a-${batch.index}-${batch.key}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'raw_pairs', maxOutputTokens: Math.max(1024, batch.slots.length * 500) });
     if (!outcome.ok) {
       progress.failed(generateStage, outcome.reason, `call ${batch.index} (${batch.subtopic}): ${outcome.message}`);
@@ -104,7 +104,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
   }
 
   const formatted = mapOrdered(candidates(), inFlight('format'), async (candidate) => {
-    const rendered = prompts.render(cascadePrompts.format, formatValues(template, candidate.batch, candidate.slot, candidate.pair.question, candidate.pair.answer));
+    const rendered = prompts.render(cascadeTemplates.format, formatValues(template, candidate.batch, candidate.slot, candidate.pair.question, candidate.pair.answer));
     const outcome = await context.call({ stage: formatStage, role: 'format', sampleKey: `${candidate.id}-${stableKey(candidate.pair)}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: formattedSchema, schemaName: 'formatted_pair' });
     if (!outcome.ok) {
       progress.failed(formatStage, outcome.reason, `${candidate.id}: ${outcome.message}`);
@@ -137,7 +137,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
 
   const validated = mapOrdered(usable(), inFlight('validate'), async (item) => {
     const values = validateValues(template, item.batch, item.slot, item.formatted);
-    const rendered = prompts.render(cascadePrompts.validate, values);
+    const rendered = prompts.render(cascadeTemplates.validate, values);
     const outcome = await context.call({ stage: validateStage, role: 'validate', sampleKey: `${item.id}-${stableKey(values)}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: cascadeVerdictSchema, schemaName: 'verdict' });
     if (!outcome.ok) {
       progress.failed(validateStage, outcome.reason, `${item.id}: ${outcome.message}`);
@@ -195,7 +195,7 @@ async function domainTemplate(context: RunContext<CascadeParams>): Promise<Domai
     await writeJsonAtomic(file, { input, kind, name, template: params.domain.template });
     return params.domain.template;
   }
-  const rendered = services.prompts.render(cascadePrompts.expand, { domain: input });
+  const rendered = services.prompts.render(cascadeTemplates.expand, { domain: input });
   progress.setTotal(cascadeStages.expand, 1);
   const outcome = await context.call({ stage: cascadeStages.expand, role: 'generate', sampleKey: `expand-${stableKey(input)}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: expandedDomainSchema, schemaName: 'domain_template', maxOutputTokens: 4096 });
   if (!outcome.ok) {

@@ -12,13 +12,13 @@ import { mapOrdered } from '../../util/concurrent.js';
 import { stableKey } from '../../util/hash.js';
 import { promptKey, type EnsemblePrompt } from './inputs.js';
 import { EnsembleTally, ensembleMetrics } from './metrics.js';
-import { preparePrompts, type EnsembleParams } from './prompts-stage.js';
+import { preparePrompts, type EnsembleParams } from './teacher-prompts.js';
 import { label, seededOrder, teacherAnswerSchema, judgeVerdictSchema, verdictProblem, type TeacherAnswer } from './schemas.js';
 import { preferencePair, toSample, type EnsembleSample } from './consensus.js';
 import { parseTeacher } from './teachers.js';
 import { ensembleFiles } from '../run-files.js';
 
-export type { EnsembleParams } from './prompts-stage.js';
+export type { EnsembleParams } from './teacher-prompts.js';
 export type { EnsembleSample, Perspective } from './consensus.js';
 
 export const answerStage = 'ensemble.answer';
