@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DistilleryError, InputError, errorMessage } from '../errors.js';
-import type { Usage } from '../llm/types.js';
+import type { Usage } from '../provider-types.js';
 import { JsonlAppender, readJsonl } from './jsonl.js';
 import { isMonthKey, monthKey } from './month.js';
 
