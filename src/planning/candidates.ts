@@ -17,6 +17,7 @@ import { parseTeacher, resolveTeachers } from '../pipelines/ensemble/teachers.js
 import { calibrateCascade, calibrateDistill, calibrateEnsemble, describeBasis, type Calibration, type CostRange } from './calibration.js';
 import type { PastRun } from './history.js';
 import { offPeakHigh } from './off-peak.js';
+import { defaultGoldenFraction } from '../pipelines/cascade/golden.js';
 
 export interface PlannedRun {
   kind: RunKind;
@@ -43,9 +44,6 @@ export interface PlanContext {
   domains: Map<string, { name: string; template: DomainTemplate; expand: boolean }>;
   promptFiles: Map<string, Promise<EnsemblePrompt[]>>;
 }
-
-/** The golden share does not change the cost or the approved count, only the split; the cascade's default. */
-const goldenFraction = 0.09;
 
 export function planContext(services: Services, roots: string[], history: PastRun[]): PlanContext {
   return { services, roots, history, documents: new Map(), domains: new Map(), promptFiles: new Map() };
@@ -93,7 +91,8 @@ export function cascadeRun(context: PlanContext, domain: string, samples: number
     context.domains.set(domain, resolved);
   }
   const plan = coveragePlan(resolved.template, samples);
-  const estimate = calibrateCascade(context.history, estimateCascade(services, resolved.template, plan, { stageAOnly, goldenFraction, expand: resolved.expand }), stageAOnly);
+  // The golden share does not change the cost or the approved count, only the split.
+  const estimate = calibrateCascade(context.history, estimateCascade(services, resolved.template, plan, { stageAOnly, goldenFraction: defaultGoldenFraction, expand: resolved.expand }), stageAOnly);
   const row = (role: 'generate' | 'format' | 'validate') => [services.llm.resolve(role).price];
   const stages = estimate.costByStageUsd;
   return {

@@ -4,6 +4,7 @@
  * it, then start the run.
  */
 import { z } from 'zod';
+import { defaultMinScore } from '../pipelines/judging.js';
 import type { RunRecord } from '../store/catalog.js';
 import type { Services } from '../services.js';
 import type { RunEngine } from '../pipelines/engine.js';
@@ -12,9 +13,9 @@ import { estimateCascade } from '../pipelines/cascade/estimate.js';
 import { calibratedCascadeEstimate, type CalibratedCascadeEstimate } from '../planning/calibration.js';
 import { coveragePlan, defaultPairsPerCall } from '../pipelines/cascade/plan.js';
 import type { CascadeParams } from '../pipelines/cascade/params.js';
+import { defaultGoldenFraction } from '../pipelines/cascade/golden.js';
 import { checkRunFits } from './budget-fit.js';
 
-export const defaultGoldenFraction = 0.09;
 
 export const cascadeInput = z.object({
   domain: z.string().max(2000).describe('A domain template name (medical, legal, finance, software_engineering, customer_support, education, general, or a user template in DISTILLERY_HOME/domains) or a short free-text description such as "veterinary dermatology", which the first call expands into a topic tree.'),
@@ -22,7 +23,7 @@ export const cascadeInput = z.object({
   golden_fraction: z.number().min(0).max(0.5).optional().describe(`Share of approved pairs held out as the golden test set, stratified by topic and difficulty, best scores first (default ${defaultGoldenFraction}).`),
   stage_a_only: z.boolean().optional().describe('Only generate raw pairs (stage A), the cheapest tier: no formatting, validation, train or golden files.'),
   pairs_per_call: z.int().min(1).max(20).optional().describe(`Pairs stage A writes per call (default ${defaultPairsPerCall}); more saves input tokens.`),
-  min_score: z.number().min(0).max(10).optional().describe('Approve a pair when the judge scores it at least this, of 10 (default 7).'),
+  min_score: z.number().min(0).max(10).optional().describe(`Approve a pair when the judge scores it at least this, of 10 (default ${defaultMinScore}).`),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate calls, tokens and cost; spend nothing. Works without API keys.'),
 });
@@ -97,7 +98,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
     golden_fraction: goldenFraction,
     stage_a_only: stageAOnly,
     pairs_per_call: pairsPerCall,
-    min_score: input.min_score ?? 7,
+    min_score: input.min_score ?? defaultMinScore,
     max_usd: input.max_usd,
   };
   const label = domain.kind === 'free_text' && domain.input.length > 40 ? `${domain.input.slice(0, 40)}...` : domain.name;

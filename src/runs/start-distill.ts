@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { readDocument, resolveDocument } from '../files/documents.js';
+import { defaultMinScore } from '../pipelines/judging.js';
 import type { RunRecord } from '../store/catalog.js';
 import type { Services } from '../services.js';
 import type { RunEngine } from '../pipelines/engine.js';
@@ -18,7 +19,7 @@ export const distillInput = z.object({
   pairs_per_chunk: z.int().min(1).max(20).optional().describe('Q&A pairs to write per chunk (default: scaled to the chunk size, 1-8).'),
   chunk_tokens: z.int().min(200).max(8000).optional().describe(`Target chunk size in tokens (default ${defaultChunkOptions.chunkTokens}).`),
   overlap_tokens: z.int().min(0).max(1000).optional().describe(`Tokens of context repeated between neighbouring chunks (default ${defaultChunkOptions.overlapTokens}).`),
-  min_score: z.number().min(0).max(10).optional().describe('Approve a pair when the judge scores it at least this, of 10 (default 7).'),
+  min_score: z.number().min(0).max(10).optional().describe(`Approve a pair when the judge scores it at least this, of 10 (default ${defaultMinScore}).`),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate chunks, calls, tokens and cost; spend nothing. Works without API keys.'),
 });
@@ -53,7 +54,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
     pairs_per_chunk: input.pairs_per_chunk,
     chunk_tokens: chunkTokens,
     overlap_tokens: overlapTokens,
-    min_score: input.min_score ?? 7,
+    min_score: input.min_score ?? defaultMinScore,
     max_usd: input.max_usd,
   };
   outcome.run = await engine.start('distill', `${name} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);

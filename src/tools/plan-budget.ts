@@ -7,8 +7,8 @@ import { planBudget, type BudgetPlan } from '../planning/plan.js';
 import { tokenBasis } from '../planning/calibration.js';
 import { usd } from '../util/format.js';
 import { defineTool } from './define.js';
+import { costRangeSchema as range } from '../pipelines/cost-range.js';
 
-const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 const runShape = {
   kind: z.enum(['distill', 'cascade', 'ensemble']),
   label: z.string(),

@@ -5,8 +5,8 @@ import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
 import { calibrationNote, startReply } from './start-reply.js';
+import { costRangeSchema as range } from '../pipelines/cost-range.js';
 
-const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
 export const startEnsembleTool = defineTool({
   name: 'start_ensemble',

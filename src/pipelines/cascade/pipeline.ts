@@ -5,7 +5,6 @@
  * split is made once every approval is known. Files are rebuilt from the call journal on every
  * (re)start, so a resumed run writes what an uninterrupted one would.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DistilleryError } from '../../errors.js';
 import { JsonlAppender, readJsonl, writeJsonAtomic } from '../../store/jsonl.js';
@@ -19,9 +18,11 @@ import { splitGolden, type ApprovedPair } from './golden.js';
 import { cascadeMetrics } from './metrics.js';
 import { cascadeStages, type CascadeParams } from './params.js';
 import { cascadeFiles } from '../run-files.js';
+import { overallScore, scoreVerdict } from '../judging.js';
+import { answered } from '../stage-outcome.js';
 import { coveragePlan, matchSlots, type PlanBatch, type PlanSlot } from './plan.js';
 import { cascadeTemplates, formatValues, generateValues, validateValues } from './template-values.js';
-import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema, minSafetyScore, overallScore, type Formatted, type RawPair } from './schemas.js';
+import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema, minSafetyScore, cascadeCriteria, type Formatted, type RawPair } from './schemas.js';
 
 export { cascadeStages, type CascadeParams };
 
@@ -52,10 +53,10 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
   }
   // A pair that leaves the funnel early is taken off the totals of the stages it will not reach.
   const skip = (amount: number, stages: string[]) => stages.forEach((stage) => !stageAOnly && progress.addTotal(stage, -amount));
-  const rawFile = await openFresh(dir, cascadeFiles.raw);
+  const rawFile = await JsonlAppender.fresh(dir, cascadeFiles.raw);
   const files = [rawFile];
-  const formattedFile = stageAOnly ? undefined : await openFresh(dir, cascadeFiles.formatted);
-  const validatedFile = stageAOnly ? undefined : await openFresh(dir, cascadeFiles.validated);
+  const formattedFile = stageAOnly ? undefined : await JsonlAppender.fresh(dir, cascadeFiles.formatted);
+  const validatedFile = stageAOnly ? undefined : await JsonlAppender.fresh(dir, cascadeFiles.validated);
   for (const file of [formattedFile, validatedFile]) if (file) files.push(file);
   // Removed before formatting, so no one pays to format or judge a repeat. Not again after: the
   // formatter may move material into `input`, leaving equal instructions for different tasks.
@@ -69,12 +70,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
   const generated = mapOrdered(plan.batches, generateWindow, async (batch) => {
     const rendered = prompts.render(cascadeTemplates.generate, generateValues(template, batch));
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `a-${batch.index}-${batch.key}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'raw_pairs', maxOutputTokens: Math.max(1024, batch.slots.length * 500) });
-    if (!outcome.ok) {
-      progress.failed(generateStage, outcome.reason, `call ${batch.index} (${batch.subtopic}): ${outcome.message}`);
-      context.checkFailures(generateStage);
-      return { batch, pairs: [] as { slot: PlanSlot; pair: RawPair }[] };
-    }
-    progress.succeeded(generateStage);
+    if (!answered(context, generateStage, outcome, `call ${batch.index} (${batch.subtopic})`)) return { batch, pairs: [] as { slot: PlanSlot; pair: RawPair }[] };
     const { matched, extra } = matchSlots(batch, outcome.value.pairs);
     if (extra > 0) progress.drop('stage_a_over_requested', extra);
     return { batch, pairs: matched };
@@ -106,12 +102,7 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
   const formatted = mapOrdered(candidates(), inFlight('format'), async (candidate) => {
     const rendered = prompts.render(cascadeTemplates.format, formatValues(template, candidate.batch, candidate.slot, candidate.pair.question, candidate.pair.answer));
     const outcome = await context.call({ stage: formatStage, role: 'format', sampleKey: `${candidate.id}-${stableKey(candidate.pair)}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: formattedSchema, schemaName: 'formatted_pair' });
-    if (!outcome.ok) {
-      progress.failed(formatStage, outcome.reason, `${candidate.id}: ${outcome.message}`);
-      context.checkFailures(formatStage);
-      return undefined;
-    }
-    progress.succeeded(formatStage);
+    if (!answered(context, formatStage, outcome, candidate.id)) return undefined;
     return { ...candidate, formatted: outcome.value, model: `${outcome.provider}/${outcome.model}` };
   }, context.shouldStop);
 
@@ -139,17 +130,11 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
     const values = validateValues(template, item.batch, item.slot, item.formatted);
     const rendered = prompts.render(cascadeTemplates.validate, values);
     const outcome = await context.call({ stage: validateStage, role: 'validate', sampleKey: `${item.id}-${stableKey(values)}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: cascadeVerdictSchema, schemaName: 'verdict' });
-    if (!outcome.ok) {
-      progress.failed(validateStage, outcome.reason, `${item.id}: ${outcome.message}`);
-      context.checkFailures(validateStage);
-      return undefined;
-    }
-    progress.succeeded(validateStage);
+    if (!answered(context, validateStage, outcome, item.id)) return undefined;
     const verdict = outcome.value;
-    const overall = overallScore(verdict);
+    const overall = overallScore(verdict, cascadeCriteria);
     const unsafe = verdict.safety < minSafetyScore;
-    const approvedPair = overall >= params.min_score && !unsafe;
-    const reason = approvedPair ? verdict.reason : unsafe ? `Safety score ${verdict.safety} is below ${minSafetyScore}: ${verdict.reason}` : `Score ${overall} is below min_score ${params.min_score}: ${verdict.reason}`;
+    const { approved: approvedPair, reason } = unsafe ? { approved: false, reason: `Safety score ${verdict.safety} is below ${minSafetyScore}: ${verdict.reason}` } : scoreVerdict(overall, params.min_score, verdict.reason);
     const sample: Sample = {
       ...baseSample(item, item.formatted, runId, params),
       scores: { overall, accuracy: verdict.accuracy, completeness: verdict.completeness, clarity: verdict.clarity, usefulness: verdict.usefulness, safety: verdict.safety },
@@ -223,8 +208,8 @@ function baseSample(item: Candidate, value: Formatted, runId: string, params: Ca
 /** train.jsonl and golden_test_set.jsonl from the validated file, once every approval is known. */
 async function writeSplit(dir: string, approved: ApprovedPair[], fraction: number, context: RunContext<CascadeParams>) {
   const split = splitGolden(approved, fraction);
-  const trainFile = await openFresh(dir, cascadeFiles.train);
-  const goldenFile = await openFresh(dir, cascadeFiles.golden);
+  const trainFile = await JsonlAppender.fresh(dir, cascadeFiles.train);
+  const goldenFile = await JsonlAppender.fresh(dir, cascadeFiles.golden);
   try {
     for await (const sample of readJsonl<Sample>(path.join(dir, cascadeFiles.validated))) {
       if (sample.status !== 'approved') continue;
@@ -244,8 +229,3 @@ async function writeSplit(dir: string, approved: ApprovedPair[], fraction: numbe
 }
 
 /** Output files are rebuilt from the journal on every (re)start. */
-async function openFresh(dir: string, name: string): Promise<JsonlAppender> {
-  const file = path.join(dir, name);
-  await rm(file, { force: true });
-  return JsonlAppender.open(file);
-}

@@ -4,7 +4,6 @@
  * Files are rebuilt from the call journal on every (re)start, so a resumed run writes the same
  * files as an uninterrupted one and pays only for calls it never made.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunContext } from '../engine.js';
 import { InputError } from '../../errors.js';
@@ -14,9 +13,11 @@ import { mapOrdered } from '../../util/concurrent.js';
 import { NearDuplicateIndex } from '../dedup.js';
 import type { Sample } from '../sample.js';
 import { distillFiles } from '../run-files.js';
+import { overallScore, scoreVerdict } from '../judging.js';
+import { answered } from '../stage-outcome.js';
 import { chunkDocument, type Chunk } from './chunker.js';
 import { defaultPairsPerChunk } from './estimate.js';
-import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, overallScore, verdictSchema, type GeneratedPair } from './schemas.js';
+import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, distillCriteria, verdictSchema, type GeneratedPair } from './schemas.js';
 
 export interface DistillParams {
   document: DocumentRef & { sha256: string; name: string };
@@ -49,9 +50,9 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   progress.setTotal(validateStage, 0);
   progress.count('chunks', chunks.length);
 
-  const generatedFile = await openFresh(dir, distillFiles.generated);
-  const validatedFile = await openFresh(dir, distillFiles.validated);
-  const goldenFile = await openFresh(dir, distillFiles.golden);
+  const generatedFile = await JsonlAppender.fresh(dir, distillFiles.generated);
+  const validatedFile = await JsonlAppender.fresh(dir, distillFiles.validated);
+  const goldenFile = await JsonlAppender.fresh(dir, distillFiles.golden);
   const files = [generatedFile, validatedFile, goldenFile];
   const duplicates = new NearDuplicateIndex();
   const normalizedChunks = new Map<number, string>();
@@ -61,12 +62,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
     const wanted = params.pairs_per_chunk ?? defaultPairsPerChunk(chunk.tokens);
     const rendered = prompts.render('distill/generate', { document: params.document.name, headings: chunk.headings.join(' > ') || '(none)', pairs: wanted, passage: chunk.text });
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `chunk-${chunk.index}-${chunk.hash}-${wanted}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'qa_pairs', maxOutputTokens: Math.max(1024, wanted * 400) });
-    if (!outcome.ok) {
-      progress.failed(generateStage, outcome.reason, `chunk ${chunk.index}: ${outcome.message}`);
-      context.checkFailures(generateStage);
-      return { chunk, pairs: [] as GeneratedPair[] };
-    }
-    progress.succeeded(generateStage);
+    if (!answered(context, generateStage, outcome, `chunk ${chunk.index}`)) return { chunk, pairs: [] as GeneratedPair[] };
     if (outcome.value.pairs.length > wanted) progress.drop('over_requested', outcome.value.pairs.length - wanted);
     return { chunk, pairs: outcome.value.pairs.slice(0, wanted) };
   }, context.shouldStop);
@@ -114,18 +110,13 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   const validated = mapOrdered(candidates(), 64, async (candidate) => {
     const rendered = prompts.render('distill/validate', { passage: candidate.chunk.text, question: candidate.pair.question, answer: candidate.pair.answer });
     const outcome = await context.call({ stage: validateStage, role: 'validate', sampleKey: candidate.id, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: verdictSchema, schemaName: 'verdict' });
-    if (!outcome.ok) {
-      progress.failed(validateStage, outcome.reason, `${candidate.id}: ${outcome.message}`);
-      context.checkFailures(validateStage);
-      return undefined;
-    }
-    progress.succeeded(validateStage);
+    if (!answered(context, validateStage, outcome, candidate.id)) return undefined;
     const verdict = outcome.value;
-    const overall = overallScore(verdict);
-    const approved = overall >= params.min_score;
+    const overall = overallScore(verdict, distillCriteria);
+    const { approved, reason } = scoreVerdict(overall, params.min_score, verdict.reason);
     return toSample(context.runId, params, candidate, {
       status: approved ? 'approved' : 'rejected',
-      reason: approved ? verdict.reason : `Score ${overall} is below min_score ${params.min_score}: ${verdict.reason}`,
+      reason,
       by: 'judge',
       model: `${outcome.provider}/${outcome.model}`,
       scores: { overall, faithfulness: verdict.faithfulness, correctness: verdict.correctness, clarity: verdict.clarity, usefulness: verdict.usefulness },
@@ -170,11 +161,6 @@ function toSample(runId: string, params: DistillParams, candidate: Candidate, ve
 }
 
 /** Output files are rebuilt from the journal on every (re)start. */
-async function openFresh(dir: string, name: string): Promise<JsonlAppender> {
-  const file = path.join(dir, name);
-  await rm(file, { force: true });
-  return JsonlAppender.open(file);
-}
 
 function distillMetrics(context: RunContext<DistillParams>, chunkCount: number, seconds: number) {
   const data = context.progress.snapshot();

@@ -4,7 +4,6 @@
  * Low agreement goes to review as pending; the consensus and the weakest answer make a preference
  * pair. Files are rebuilt from the call journal on every (re)start, like every pipeline.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CallOutcome, RunContext } from '../engine.js';
 import { JsonlAppender, writeJsonAtomic } from '../../store/jsonl.js';
@@ -51,9 +50,9 @@ export async function runEnsemble(context: RunContext<EnsembleParams>): Promise<
   progress.setTotal(answerStage, prompts.length * teachers.length);
   progress.setTotal(judgeStage, prompts.length);
 
-  const answersFile = await openFresh(dir, ensembleFiles.answers);
-  const consensusFile = await openFresh(dir, ensembleFiles.consensus);
-  const preferencesFile = await openFresh(dir, ensembleFiles.preferences);
+  const answersFile = await JsonlAppender.fresh(dir, ensembleFiles.answers);
+  const consensusFile = await JsonlAppender.fresh(dir, ensembleFiles.consensus);
+  const preferencesFile = await JsonlAppender.fresh(dir, ensembleFiles.preferences);
   const costByTeacher: Record<string, number> = Object.fromEntries(teachers.map((t) => [t, 0]));
   const tally = new EnsembleTally();
 
@@ -140,9 +139,4 @@ async function answerAndJudge(context: RunContext<EnsembleParams>, prompt: Ensem
 }
 
 /** Output files are rebuilt from the journal on every (re)start. */
-async function openFresh(dir: string, name: string): Promise<JsonlAppender> {
-  const file = path.join(dir, name);
-  await rm(file, { force: true });
-  return JsonlAppender.open(file);
-}
 

@@ -13,6 +13,7 @@ import { stableKey } from '../../util/hash.js';
 import { NearDuplicateIndex } from '../dedup.js';
 import type { RunContext } from '../engine.js';
 import { ensembleFiles } from '../run-files.js';
+import { answered } from '../stage-outcome.js';
 import { ensembleAssumptions } from './estimate.js';
 import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type EnsemblePrompt, type PromptsFormat } from './inputs.js';
 import { generatedPromptsSchema } from './schemas.js';
@@ -94,12 +95,7 @@ async function generatePrompts(context: RunContext<EnsembleParams>, domain: stri
       const rendered = services.prompts.render('ensemble/prompts', { domain, focus, batch: batch + 1, batches: of, count });
       const sampleKey = `prompts-${stableKey(domain, round, batch, count)}`;
       const outcome = await context.call({ stage: promptsStage, role: 'generate', sampleKey, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generatedPromptsSchema, schemaName: 'prompts', maxOutputTokens: Math.max(1024, count * 150) });
-      if (!outcome.ok) {
-        progress.failed(promptsStage, outcome.reason, `prompt batch ${round + 1}.${batch + 1}: ${outcome.message}`);
-        context.checkFailures(promptsStage);
-        return [];
-      }
-      progress.succeeded(promptsStage);
+      if (!answered(context, promptsStage, outcome, `prompt batch ${round + 1}.${batch + 1}`)) return [];
       return outcome.value.prompts.map((p, i) => ({ instruction: p.instruction.trim(), input: (p.input ?? '').trim(), origin: { batch: `${round + 1}.${batch + 1}.${i + 1}` } }));
     }, context.shouldStop);
     for await (const prompts of results) {
