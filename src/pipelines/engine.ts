@@ -7,7 +7,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import type { Catalog, RunKind, RunPause, RunRecord, RunStatus } from '../store/catalog.js';
+import type { Catalog, RunKind, RunParams, RunPause, RunRecord, RunStatus } from '../store/catalog.js';
 import { BudgetError, DistilleryError, InputError, ProviderError, errorMessage } from '../errors.js';
 import { CallFailedError } from '../llm/client.js';
 import type { LlmRequest } from '../llm/types.js';
@@ -27,7 +27,7 @@ export type CallSpec<T> = Omit<LlmRequest<T>, 'runId' | 'signal' | 'sampleKey'> 
   promptHash: string;
 };
 
-export interface RunContext<P = Record<string, unknown>> {
+export interface RunContext<P extends RunParams = RunParams> {
   readonly runId: string;
   readonly params: P;
   readonly dir: string;
@@ -44,7 +44,7 @@ export interface RunContext<P = Record<string, unknown>> {
 }
 
 /** What a pipeline returns: the metrics written to metrics.json and the headline numbers. */
-export type Pipeline = (context: RunContext<any>) => Promise<Record<string, unknown>>;
+export type Pipeline<P extends RunParams = RunParams> = (context: RunContext<P>) => Promise<Record<string, unknown>>;
 
 /** Thrown inside a run to stop it: a pause (resumable) or a cancellation. */
 export class RunStop extends Error {
@@ -75,8 +75,9 @@ export class RunEngine extends EventEmitter {
     super();
   }
 
-  register(kind: RunKind, pipeline: Pipeline): void {
-    this.pipelines.set(kind, pipeline);
+  register<P extends RunParams>(kind: RunKind, pipeline: Pipeline<P>): void {
+    // A run's kind says whose params it stored; start() took them from that pipeline's start function.
+    this.pipelines.set(kind, pipeline as Pipeline);
   }
 
   runDir(runId: string): string {
@@ -92,7 +93,7 @@ export class RunEngine extends EventEmitter {
     return stale.map((run) => run.id);
   }
 
-  async start(kind: RunKind, name: string, params: Record<string, unknown>): Promise<RunRecord> {
+  async start(kind: RunKind, name: string, params: RunParams): Promise<RunRecord> {
     const now = new Date();
     const id = `r-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
     const run: RunRecord = { id, name, kind, status: 'running', params, createdAt: now.toISOString(), updatedAt: now.toISOString(), progress: {}, spentUsd: 0 };
@@ -256,7 +257,7 @@ export class RunEngine extends EventEmitter {
   private context(run: RunRecord, dir: string, journal: CallJournal, entry: ActiveRun): RunContext {
     const { llm } = this.services;
     const { controller, progress } = entry;
-    const runCapUsd = typeof run.params.max_usd === 'number' ? run.params.max_usd : undefined;
+    const runCapUsd = run.params.max_usd;
     const stop = (value: RunStop): never => {
       entry.stop ??= value;
       throw entry.stop;

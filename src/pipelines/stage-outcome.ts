@@ -7,7 +7,7 @@ export type Answered<T> = Extract<CallOutcome<T>, { ok: true }>;
  * True for an answer, counted as a success of its stage; a failure is counted with what it was for
  * (`what`), may pause the run when the stage fails too often, and gives false.
  */
-export function answered<T>(context: RunContext<unknown>, stage: string, outcome: CallOutcome<T>, what: string): outcome is Answered<T> {
+export function answered<T>(context: RunContext, stage: string, outcome: CallOutcome<T>, what: string): outcome is Answered<T> {
   if (!outcome.ok) {
     context.progress.failed(stage, outcome.reason, `${what}: ${outcome.message}`);
     context.checkFailures(stage);

@@ -102,6 +102,6 @@ export async function startCascade(services: Services, engine: RunEngine, input:
     max_usd: input.max_usd,
   };
   const label = domain.kind === 'free_text' && domain.input.length > 40 ? `${domain.input.slice(0, 40)}...` : domain.name;
-  outcome.run = await engine.start('cascade', `${label} x${input.samples}${stageAOnly ? ' stage A' : ''} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
+  outcome.run = await engine.start('cascade', `${label} x${input.samples}${stageAOnly ? ' stage A' : ''} ${new Date().toISOString().slice(0, 10)}`, params);
   return outcome;
 }

@@ -57,7 +57,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
     min_score: input.min_score ?? defaultMinScore,
     max_usd: input.max_usd,
   };
-  outcome.run = await engine.start('distill', `${name} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
+  outcome.run = await engine.start('distill', `${name} ${new Date().toISOString().slice(0, 10)}`, params);
   return outcome;
 }
 

@@ -95,6 +95,6 @@ export async function startEnsemble(services: Services, engine: RunEngine, input
     ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}),
     ...(loaded ? { prompts_sha256: promptsHash(loaded.prompts) } : {}),
   };
-  outcome.run = await engine.start('ensemble', name, params as unknown as Record<string, unknown>);
+  outcome.run = await engine.start('ensemble', name, params);
   return outcome;
 }

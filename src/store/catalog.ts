@@ -17,13 +17,23 @@ export interface RunPause {
   message: string;
   figures?: Record<string, number>;
 }
+/**
+ * What every run's parameters share; each pipeline's params extend it (DistillParams, CascadeParams,
+ * EnsembleParams). Fields every run may carry go here. The catalog keeps params as JSON, so other
+ * fields are readable by name (an index signature) until a pipeline's own type says what they are.
+ */
+export interface RunParams {
+  /** Hard cap for this run in US dollars; the run pauses instead of going over. */
+  max_usd?: number;
+  [field: string]: unknown;
+}
 export interface RunRecord {
   id: string;
   name: string;
   kind: RunKind;
   status: RunStatus;
   /** The validated start arguments. */
-  params: Record<string, unknown>;
+  params: RunParams;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;

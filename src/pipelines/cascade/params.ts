@@ -1,7 +1,8 @@
 /** A cascade run's stored parameters and stage names (its file names are in ../run-files.ts). */
+import type { RunParams } from '../../store/catalog.js';
 import type { DomainKind, DomainTemplate } from './domains.js';
 
-export interface CascadeParams {
+export interface CascadeParams extends RunParams {
   /** The template is kept with the run, so editing a template file never changes a run in progress. */
   domain: { input: string; kind: DomainKind; name: string; template?: DomainTemplate };
   samples: number;
@@ -9,7 +10,6 @@ export interface CascadeParams {
   stage_a_only: boolean;
   pairs_per_call: number;
   min_score: number;
-  max_usd?: number;
 }
 
 export const cascadeStages = { expand: 'cascade.expand', generate: 'cascade.generate', format: 'cascade.format', validate: 'cascade.validate' } as const;

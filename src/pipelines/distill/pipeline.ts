@@ -4,6 +4,7 @@
  * Files are rebuilt from the call journal on every (re)start, so a resumed run writes the same
  * files as an uninterrupted one and pays only for calls it never made.
  */
+import type { RunParams } from '../../store/catalog.js';
 import path from 'node:path';
 import type { RunContext } from '../engine.js';
 import { InputError } from '../../errors.js';
@@ -19,13 +20,12 @@ import { chunkDocument, type Chunk } from './chunker.js';
 import { defaultPairsPerChunk } from './estimate.js';
 import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, distillCriteria, verdictSchema, type GeneratedPair } from './schemas.js';
 
-export interface DistillParams {
+export interface DistillParams extends RunParams {
   document: DocumentRef & { sha256: string; name: string };
   pairs_per_chunk?: number;
   chunk_tokens: number;
   overlap_tokens: number;
   min_score: number;
-  max_usd?: number;
 }
 
 const generateStage = 'distill.generate';

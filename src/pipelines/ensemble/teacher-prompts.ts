@@ -3,6 +3,7 @@
  * run they are read once and kept, so a resume answers the same prompts even if the source changes;
  * for a domain they are generated in journaled batches (so a resume regenerates them for free).
  */
+import type { RunParams } from '../../store/catalog.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
@@ -23,14 +24,13 @@ export type PromptSource =
   | { kind: 'run'; run_id: string; run_name: string }
   | { kind: 'domain'; domain: string };
 
-export interface EnsembleParams {
+export interface EnsembleParams extends RunParams {
   source: PromptSource;
   samples?: number;
   teachers: string[];
   dropped_teachers?: string[];
   min_score: number;
   min_agreement: number;
-  max_usd?: number;
   /** Hash of the prompts chosen at start (file and run sources). */
   prompts_sha256?: string;
 }
