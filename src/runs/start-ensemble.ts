@@ -18,7 +18,7 @@ import { checkRunFits } from './budget-fit.js';
 export const defaultDomainSamples = 20;
 
 export const ensembleInput = z.object({
-  prompts_file: z.string().min(1).max(4096).optional().describe('PromptTemplates to answer: a .jsonl file (one {"instruction": "...", "input": "..."} a line) or a .txt file (one prompt a line), inside an allowed root. Blank lines are skipped.'),
+  prompts_file: z.string().min(1).max(4096).optional().describe('Prompts to answer: a .jsonl file (one {"instruction": "...", "input": "..."} a line) or a .txt file (one prompt a line), inside an allowed root. Blank lines are skipped.'),
   run_id: z.string().min(1).max(200).optional().describe('Use the instructions of an earlier run\'s approved samples (a distill golden set or a cascade train set) as the prompts.'),
   domain: z.string().min(2).max(300).optional().describe('Generate the prompts first for this domain, e.g. "veterinary dermatology" (one small call per 25 prompts).'),
   samples: z.int().min(1).max(100_000).optional().describe(`How many prompts to answer: caps a file or run, and is the number generated for a domain (default ${defaultDomainSamples}).`),

@@ -15,7 +15,7 @@ export const startEnsembleTool = defineTool({
     'Maximum-quality answers: every teacher model (by default one DeepSeek, one OpenAI and one Anthropic model) answers each prompt with its ' +
     'reasoning; a judge sees the answers anonymised in a shuffled order, scores them, votes, rates how far they agree (0-1) and writes a consensus ' +
     'answer. Low agreement sends a sample to review as pending; approved samples also yield DPO preference pairs (consensus vs weakest answer). ' +
-    'PromptTemplates come from exactly one of prompts_file (.jsonl or .txt in the allowed folders), run_id (an earlier run\'s approved instructions) or ' +
+    'Prompts come from exactly one of prompts_file (.jsonl or .txt in the allowed folders), run_id (an earlier run\'s approved instructions) or ' +
     'domain (generated first). It costs several calls per prompt (teachers + judge), so use it when quality matters more than volume; call with ' +
     'dry_run: true first to show the estimate. Starting returns a run_id at once; poll run_status. If one teacher\'s provider fails for good, the ' +
     'run pauses and resume_run with drop_teachers continues without it.',

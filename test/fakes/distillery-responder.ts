@@ -99,7 +99,7 @@ export function generateEnsemblePrompts(userText: string): Record<string, unknow
   const domain = /Domain: (.+)/.exec(userText)?.[1]?.trim() ?? 'general';
   const focus = /Focus of this batch: (.+)/.exec(userText)?.[1]?.trim() ?? '';
   const batch = Number(/Batch (\d+) of/.exec(userText)?.[1] ?? 1);
-  const count = Number(/PromptTemplates to write: (\d+)/.exec(userText)?.[1] ?? 5);
+  const count = Number(/Prompts to write: (\d+)/.exec(userText)?.[1] ?? 5);
   const actions = ['Explain why', 'Describe how', 'Compare when', 'List the steps by which', 'Assess whether', 'Show what happens when', 'Argue whether', 'Outline how', 'Diagnose why', 'Estimate how often', 'Summarise when', 'Predict what follows when'];
   const subjects = ['a junior practitioner', 'an auditor', 'a small clinic', 'a regional office', 'a new regulation', 'a legacy system', 'a first-time client', 'an overloaded team', 'a cross-border case', 'a disputed record', 'a budget shortfall', 'a safety incident'];
   const situations = ['misreads the guidance', 'faces conflicting rules', 'must act within a day', 'lacks key records', 'inherits an old decision', 'is challenged on appeal', 'meets an unusual exception', 'works under a new standard', 'reports to two managers', 'handles sensitive data', 'scales to ten sites'];

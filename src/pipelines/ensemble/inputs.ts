@@ -101,7 +101,7 @@ export async function promptsFromFile(typed: string, roots: string[], maxBytes: 
   return { ref: file.ref, name, sha256: file.sha256, format: file.format, loaded: selectPrompts(parsed.prompts, samples, parsed.blankLines) };
 }
 
-/** PromptTemplates from file text; blank lines are skipped and counted, a malformed line is refused with its number. */
+/** Prompts from file text; blank lines are skipped and counted, a malformed line is refused with its number. */
 export function parsePrompts(text: string, format: PromptsFormat, name: string): { prompts: EnsemblePrompt[]; blankLines: number } {
   const prompts: EnsemblePrompt[] = [];
   let blankLines = 0;
