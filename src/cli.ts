@@ -247,8 +247,8 @@ async function main(argv: string[]): Promise<number> {
 // A run keeps every call's objects alive for as long as the call is in flight, so they outlive the
 // young generation and die in the old one. By default V8 lets the old generation grow to about four
 // times what survived the last full collection before collecting again; Distillery is a long batch
-// process, so it collects at 1.5 times instead: peak memory follows the live data (a 10,000-sample
-// cascade peaks near 250 MB instead of 530 MB) for a few percent more GC time.
+// process, so it collects at 1.5 times instead: peak memory follows the live data, for a few percent
+// more GC time (bench/RESULTS.md has the peak of a 10,000-sample cascade).
 setFlagsFromString('--heap-growing-percent=50');
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,5 @@
 /**
- * PromptTemplates are files (DESIGN §5.7): prompts/<name>.md holds a system part and a user part separated
+ * Prompt templates are files: prompts/<name>.md holds a system part and a user part separated
  * by a line `=== user ===`. A file of the same name under DISTILLERY_HOME/prompts overrides the
  * shipped one. The hash of the template text goes into every call key, so editing a prompt never
  * replays answers made for the old one.

@@ -1,5 +1,5 @@
 /**
- * The run engine shared by every pipeline (DESIGN §5). A run is a background job whose state lives
+ * The run engine shared by every pipeline. A run is a background job whose state lives
  * in the catalog; starting returns at once. Each LLM call goes through `RunContext.call`, which
  * answers from the journal when it can and journals every new answer before the run advances, so
  * a resumed run replays what was paid for and sends only what is missing.
@@ -37,7 +37,7 @@ export interface RunContext<P extends RunParams = RunParams> {
   call<T>(spec: CallSpec<T>): Promise<CallOutcome<T>>;
   /** True once the run is pausing or cancelled: start no new work. */
   shouldStop(): boolean;
-  /** Pauses the run when a stage's failures pass the threshold (DESIGN §5.6). */
+  /** Pauses the run when more than 30% of at least 20 items of a stage failed: a provider or prompt problem, not bad luck. */
   checkFailures(stage: string): void;
   /** An earlier run by id or name, its folder, and whether it is still running (an ensemble may take its prompts from one). */
   otherRun(reference: string): { run: RunRecord; dir: string; active: boolean };

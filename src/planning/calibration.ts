@@ -1,5 +1,5 @@
 /**
- * Estimates calibrated with what past runs really cost (issue 7): the token estimate is blended with
+ * Estimates calibrated with what past runs really cost: the token estimate is blended with
  * the measured cost per approved pair of completed runs of the same pipeline and models, trusting the
  * measurement more as runs accumulate. Used by plan_budget and by the start tools' dry runs.
  */
