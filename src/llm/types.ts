@@ -76,3 +76,27 @@ export interface LlmResult<T> {
   /** Why earlier attempts of this call did not count (e.g. `provider_rate_limited`, `output_malformed_json`). */
   retries: string[];
 }
+
+/** What an SDK client can tell about a failed call, in SDK-neutral terms. */
+export interface FailureFacts {
+  status?: number;
+  /** The provider's error type, e.g. `billing_error`, `insufficient_quota`. */
+  type?: string;
+  /** The provider's error code, e.g. `insufficient_quota`. */
+  code?: string;
+  /** The provider's own human message (never the raw body). */
+  message?: string;
+  headers?: Headers;
+  /** Set when no HTTP answer arrived. */
+  transport?: 'timeout' | 'cancelled' | 'connection';
+  /** The underlying socket error, for its code (ECONNREFUSED, ENOTFOUND). */
+  cause?: unknown;
+}
+
+/** One SDK speaking one wire format; errors it throws are read back by `describeFailure`. */
+export interface ProviderClient {
+  readonly acceptsJsonSchema: boolean;
+  call(request: AdapterRequest): Promise<AdapterResponse>;
+  /** Undefined when the error did not come from the SDK (a bug on our side: rethrown as is). */
+  describeFailure(error: unknown): FailureFacts | undefined;
+}

@@ -14,6 +14,7 @@ import { cheaperOptions, type CheaperOption } from './cheaper.js';
 import { loadHistory } from './history.js';
 import { peakHoursText } from './off-peak.js';
 import { tierPlan, type Tier } from './tiers.js';
+import type { LeftOut, PlanDraft } from './draft.js';
 
 export interface PlanGoals {
   documents?: { path: string; pairs_per_chunk?: number }[];
@@ -26,12 +27,6 @@ export interface PlanRequest {
   /** The current month counts what is already spent; the next one starts from nothing. */
   month?: 'current' | 'next';
   goals?: PlanGoals;
-}
-
-export interface LeftOut {
-  run: PlannedRun;
-  reason: string;
-  options: CheaperOption[];
 }
 
 export interface BudgetPlan {
@@ -51,15 +46,6 @@ export interface BudgetPlan {
   skipped: { goal: string; reason: string }[];
   tips: string[];
   pastRuns: number;
-}
-
-/** The mutable part of a plan while it is being filled. */
-export interface PlanDraft {
-  context: PlanContext;
-  runs: PlannedRun[];
-  leftOut: LeftOut[];
-  skipped: { goal: string; reason: string }[];
-  leftUsd: number;
 }
 
 const epsilon = 1e-9;

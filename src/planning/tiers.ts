@@ -7,7 +7,7 @@ import { DistilleryError } from '../errors.js';
 import { usd } from '../util/format.js';
 import { allowedDocuments, cascadeRun, documentRun, ensembleRun, largestThatFits, type PlannedRun } from './candidates.js';
 import { cheaperOptions } from './cheaper.js';
-import type { PlanDraft } from './plan.js';
+import type { PlanDraft } from './draft.js';
 
 export interface Tier {
   name: '$25' | '$50' | '$100' | '$200+';
