@@ -5,6 +5,9 @@ import type { RunRecord } from '../store/catalog.js';
 import type { ProgressData } from '../pipelines/progress.js';
 import { duration, percent, usd } from '../util/format.js';
 
+/** The run_id argument of the run tools. */
+export const runReference = z.string().min(1).max(200).optional().describe('Run id (r-...) or readable name; default: the most recent run.');
+
 export const runView = z.object({
   run_id: z.string(),
   name: z.string(),
