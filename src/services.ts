@@ -23,6 +23,8 @@ export interface Services {
   llm: LlmClient;
   prompts: Prompts;
   log: Logger;
+  /** The clock for what a service stamps with the time (a test injects its own). */
+  now: () => Date;
   /** Set by createApp once the engine exists; pipelines reach it through their context instead. */
   engine?: RunEngine;
 }
@@ -42,5 +44,5 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
   const prices = PriceTable.load(config.priceOverrides);
   const llm = new LlmClient({ config, prices, guard, now: options.now, ...options.llm });
   const prompts = new Prompts(path.join(config.home, 'prompts'));
-  return { config, catalog, ledger, guard, prices, llm, prompts, log };
+  return { config, catalog, ledger, guard, prices, llm, prompts, log, now: options.now ?? (() => new Date()) };
 }
