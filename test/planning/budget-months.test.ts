@@ -193,5 +193,5 @@ describe('set_budget and alerts on runs', () => {
     await restartedClient.close();
     await restarted.close();
     await world.cleanup();
-  }, 60_000);
+  });
 });

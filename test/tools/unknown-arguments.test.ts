@@ -98,22 +98,24 @@ describe('unknown command-line flags', () => {
   };
 
   it('refuses an unknown flag and a flag of another command by name, listing the command\'s flags, before the home is touched', async () => {
-    const batch = await cli(['cascade', '--domain', 'medical', '--samples', '20', '--batch']);
+    // --samples is a cascade flag: distill would have ignored it.
+    const [batch, typo, elsewhere, setup] = await Promise.all([
+      cli(['cascade', '--domain', 'medical', '--samples', '20', '--batch']),
+      cli(['cascade', '--domain', 'medical', '--sampels', '20', '--max-usd', '1']),
+      cli(['distill', '--input', 'legal_guide.txt', '--samples', '3']),
+      cli(['setup', '--verbose']),
+    ]);
     expect(batch.code).toBe(2);
     expect(batch.output).toContain('The cascade command does not know --batch, so nothing was done. It takes: --domain, --samples, --golden-fraction, --stage-a-only, --pairs-per-call, --min-score, --max-usd, --dry-run.');
-    const typo = await cli(['cascade', '--domain', 'medical', '--sampels', '20', '--max-usd', '1']);
     expect(typo.code).toBe(2);
     expect(typo.output).toContain('The cascade command does not know --sampels');
-    // --samples is a cascade flag: distill would have ignored it.
-    const elsewhere = await cli(['distill', '--input', 'legal_guide.txt', '--samples', '3']);
     expect(elsewhere.code).toBe(2);
     expect(elsewhere.output).toContain('The distill command does not know --samples, so nothing was done. It takes: --input, --pairs-per-chunk');
-    const setup = await cli(['setup', '--verbose']);
     expect(setup.output).toContain('The setup command does not know --verbose, so nothing was done. It takes no flags.');
     expect(fake.requests).toHaveLength(0);
     // Refused before the config was read: no run was created and no run folder written.
     const catalog = path.join(world.home, 'catalog.json');
     expect(existsSync(catalog) ? JSON.parse(readFileSync(catalog, 'utf8')).runs : []).toEqual([]);
     expect(existsSync(path.join(world.home, 'runs')) ? readdirSync(path.join(world.home, 'runs')) : []).toEqual([]);
-  }, 60_000);
+  });
 });
