@@ -20,6 +20,7 @@ import { exportDatasetTool } from './tools/export-dataset.js';
 import { startEnsembleTool } from './tools/start-ensemble.js';
 import { watchRun } from './cli-progress.js';
 import { acquireHomeLock } from './store/home-lock.js';
+import { refuseUnknownFlags } from './cli-flags.js';
 
 const usage = `distillery ${version}: turn an LLM budget into fine-tuning datasets
 
@@ -84,6 +85,20 @@ const options = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+/** The flags each command reads (help and version go with any); any other is refused by name. */
+const commandFlags: Record<string, readonly (keyof typeof options)[]> = {
+  serve: ['http', 'port', 'host'],
+  setup: [],
+  budget: ['month'],
+  plan: ['budget', 'next-month'],
+  runs: ['status'],
+  distill: ['input', 'pairs-per-chunk', 'chunk-tokens', 'overlap-tokens', 'min-score', 'max-usd', 'dry-run'],
+  cascade: ['domain', 'samples', 'golden-fraction', 'stage-a-only', 'pairs-per-call', 'min-score', 'max-usd', 'dry-run'],
+  ensemble: ['prompts', 'run', 'domain', 'samples', 'teachers', 'min-score', 'min-agreement', 'max-usd', 'dry-run'],
+  export: ['format', 'split', 'min-score', 'reasoning', 'system', 'style', 'name', 'path'],
+  resume: ['max-usd', 'drop-teachers'],
+};
+
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
 function number(values: Values, name: keyof Values): number | undefined {
@@ -103,7 +118,8 @@ async function runTool<I, O>(app: App, tool: ToolDefinition<never, never> | Tool
   const parsed = tool.input.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DistilleryError('input_invalid', `--${String(issue?.path[0] ?? '').replace(/_/g, '-')}: ${issue?.message}`);
+    const flag = issue?.path[0] === undefined ? '' : `--${String(issue.path[0]).replace(/_/g, '-')}: `;
+    throw new DistilleryError('input_invalid', `${flag}${issue?.message}`);
   }
   const context: ToolContext = { app, roots: async () => [...app.config.roots], progress: async () => undefined };
   return tool.handle(parsed.data as never, context) as Promise<{ text: string; structured: O }>;
@@ -152,6 +168,7 @@ async function serve(app: App, values: Values): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  refuseUnknownFlags(argv, options, commandFlags);
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const command = positionals[0];
   if (values.version) return console.log(version), 0;

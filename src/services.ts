@@ -22,6 +22,8 @@ export interface Services {
   llm: LlmClient;
   prompts: PromptTemplates;
   log: Logger;
+  /** The clock for what a service stamps with the time (a test injects its own). */
+  now: () => Date;
 }
 
 export interface ServiceOptions {
@@ -39,5 +41,5 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
   const prices = PriceTable.load(config.priceOverrides);
   const llm = new LlmClient({ config, prices, guard, now: options.now, ...options.llm });
   const prompts = new PromptTemplates(path.join(config.home, 'prompts'));
-  return { config, catalog, ledger, guard, prices, llm, prompts, log };
+  return { config, catalog, ledger, guard, prices, llm, prompts, log, now: options.now ?? (() => new Date()) };
 }

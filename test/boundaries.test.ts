@@ -23,7 +23,7 @@ const layers: readonly (readonly string[])[] = [
   ['src/runs/', 'src/planning/', 'src/review/', 'src/export/'],
   ['src/tools/', 'src/resources.ts', 'src/mcp-prompts.ts'],
   ['src/server.ts'],
-  ['src/cli.ts', 'src/cli-progress.ts', 'src/http.ts'],
+  ['src/cli.ts', 'src/cli-progress.ts', 'src/cli-flags.ts', 'src/http.ts'],
 ];
 
 interface Source {

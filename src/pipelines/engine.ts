@@ -57,6 +57,18 @@ export class RunStop extends Error {
 const writeErrorCodes = new Set(['ENOSPC', 'EACCES', 'EROFS', 'EPERM', 'EDQUOT', 'EIO', 'EISDIR', 'ERR_FS_EISDIR', 'ENOTDIR', 'store_write_failed']);
 const failureThreshold = { minItems: 20, fraction: 0.3 };
 
+export interface ScheduledCheck {
+  cancel(): void;
+}
+/** Runs `check` after `ms` milliseconds: how the month watcher waits for the next budget month. */
+export type ScheduleCheck = (check: () => void, ms: number) => ScheduledCheck;
+
+const scheduleWithTimer: ScheduleCheck = (check, ms) => {
+  // unref: a pending month check never keeps the process alive on its own.
+  const timer = setTimeout(check, ms).unref();
+  return { cancel: () => clearTimeout(timer) };
+};
+
 interface ActiveRun {
   controller: AbortController;
   progress: Progress;
@@ -67,8 +79,8 @@ interface ActiveRun {
 export class RunEngine extends EventEmitter {
   private readonly active = new Map<string, ActiveRun>();
   private readonly pipelines = new Map<RunKind, Pipeline>();
-  /** Set while watchBudgetMonths runs: the timer for the next month's check. */
-  private monthTimer: NodeJS.Timeout | undefined;
+  /** Set while watchBudgetMonths runs: cancels the next month's check. */
+  private nextMonthCheck: ScheduledCheck | undefined;
   private watchingMonths = false;
 
   constructor(private readonly services: Services) {
@@ -173,25 +185,28 @@ export class RunEngine extends EventEmitter {
   /**
    * For a long-lived server: runs paused for the month's budget resume once the budget allows, which
    * a new budget month does. Checked now (a server started in a new month) and just after each
-   * month's end while the server runs. Runs stopped by their own max_usd stay paused.
+   * month's end while the server runs. Runs stopped by their own max_usd stay paused. Each check
+   * emits 'budget-months-checked' with the runs it resumed; `schedule` (a timer by default) lets a
+   * test with its own clock fire the next check itself.
    */
-  watchBudgetMonths(): void {
+  watchBudgetMonths(schedule: ScheduleCheck = scheduleWithTimer): void {
     const check = async () => {
+      let resumed: string[] = [];
       try {
-        const resumed = await this.resumeBudgetPaused();
+        resumed = await this.resumeBudgetPaused();
         if (resumed.length > 0) this.services.log.info('resumed runs paused for the month budget', { runIds: resumed });
       } catch (error) {
         this.services.log.warn('could not resume runs paused for budget', { error: errorMessage(error) });
       }
+      this.emit('budget-months-checked', resumed);
     };
     const arm = () => {
       if (!this.watchingMonths) return;
       // A timer fires at most 2^31-1 ms (24.8 days) ahead; a month is longer, so it may check early and re-arm.
       const wait = Math.min(Math.max(this.services.guard.msToNextMonth(), 0) + 1000, 2 ** 31 - 1);
-      this.monthTimer = setTimeout(() => void check().finally(arm), wait);
-      this.monthTimer.unref();
+      this.nextMonthCheck = schedule(() => void check().finally(arm), wait);
     };
-    clearTimeout(this.monthTimer);
+    this.nextMonthCheck?.cancel();
     this.watchingMonths = true;
     void check();
     arm();
@@ -199,7 +214,7 @@ export class RunEngine extends EventEmitter {
 
   async shutdown(): Promise<void> {
     this.watchingMonths = false;
-    clearTimeout(this.monthTimer);
+    this.nextMonthCheck?.cancel();
     for (const active of this.active.values()) {
       // Not a pause with a reason to fix: the run simply stopped with the process, as after a crash.
       active.stop ??= new RunStop('interrupted');

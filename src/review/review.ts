@@ -133,7 +133,7 @@ async function applyDecisions(app: App, run: RunRecord, index: SampleIndex, inpu
       action: input.action,
       ...(input.note ? { note: input.note } : {}),
       by: who,
-      at: new Date().toISOString(),
+      at: app.services.now().toISOString(),
       ...(input.action === 'edit' ? { edit: { ...(input.instruction?.trim() ? { instruction: input.instruction } : {}), ...(input.output?.trim() ? { output: input.output } : {}) } } : {}),
       original: { instruction: fileSample.instruction, output: fileSample.output, status: fileSample.status },
     };

@@ -1,13 +1,14 @@
 /**
  * A tool is a plain object: schemas, annotations and a handler that returns a short text for the
- * person reading the chat plus the full structure. Registration turns thrown errors into clear,
- * secret-free `isError` results.
+ * person reading the chat plus the full structure. Its input refuses unknown arguments by name;
+ * registration turns thrown errors into clear, secret-free `isError` results.
  */
 import type { McpServer, ServerContext, ToolAnnotations, CallToolResult } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { redactSecrets } from '../config.js';
 import { DistilleryError, errorMessage } from '../errors.js';
 import type { App } from '../app.js';
+import { refusingUnknown } from './known-arguments.js';
 
 export interface ToolResult<O> {
   text: string;
@@ -39,8 +40,9 @@ export interface ToolDefinition<I extends z.ZodObject, O extends z.ZodType> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous list of tools
 export type AnyTool = ToolDefinition<any, any>;
 
+/** A tool's input refuses arguments it does not declare (known-arguments.ts), for MCP and the CLI alike. */
 export function defineTool<I extends z.ZodObject, O extends z.ZodType>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {
-  return definition;
+  return { ...definition, input: refusingUnknown(definition.input, definition.name) };
 }
 
 export function registerTool<I extends z.ZodObject, O extends z.ZodType>(

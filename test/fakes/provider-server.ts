@@ -61,6 +61,8 @@ export class FakeProviderServer {
   private readonly tally: Record<Flavour, number> = { openai: 0, deepseek: 0, anthropic: 0 };
   /** Wake-ups for requests that are sleeping or hanging, so close() leaves nothing behind. */
   private readonly waiting = new Set<() => void>();
+  /** Tests waiting for a number of requests to arrive (received()). */
+  private readonly arrivals: { count: number; flavour?: Flavour; arrived: () => void }[] = [];
   private server: Server | undefined;
   private address = '';
   private served = 0;
@@ -109,6 +111,14 @@ export class FakeProviderServer {
     this.queue.push(...replies);
   }
 
+  /** Resolves once `count` requests (of `flavour`, or of any) have arrived since the last reset: wait on it instead of polling. */
+  received(count: number, flavour?: Flavour): Promise<void> {
+    return new Promise((arrived) => {
+      this.arrivals.push({ count, flavour, arrived });
+      this.announceArrivals();
+    });
+  }
+
   counts(): Record<Flavour, number> {
     return { ...this.tally };
   }
@@ -140,6 +150,7 @@ export class FakeProviderServer {
     const request = readRequest(flavour, c.req.path, c.req.header(), body);
     this.requests.push(request);
     this.tally[flavour] += 1;
+    this.announceArrivals();
     const next = this.queue.shift() ?? (await this.responder(request));
     const requestId = `req_fake_${++this.served}`;
 
@@ -159,6 +170,14 @@ export class FakeProviderServer {
     }
     const usage = fillUsage(next, request);
     return c.json(successBody(flavour, requestId, request.model, next, usage), 200, headers);
+  }
+
+  private announceArrivals(): void {
+    for (const waiter of [...this.arrivals]) {
+      if ((waiter.flavour ? this.tally[waiter.flavour] : this.requests.length) < waiter.count) continue;
+      this.arrivals.splice(this.arrivals.indexOf(waiter), 1);
+      waiter.arrived();
+    }
   }
 
   /** Resolves after `ms` (forever when undefined), when the client goes away, or on close(). */
