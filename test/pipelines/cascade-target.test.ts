@@ -1,31 +1,14 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FakeReply, FakeRequest } from '../fakes/provider-server.js';
+import type { FakeRequest } from '../fakes/provider-server.js';
+import { isCascadeGenerate as isGenerate, thirtyPercentShort } from '../fakes/short-generator.js';
 import { distilleryResponder } from '../fakes/distillery-responder.js';
 import { connectClient, makeApp, makeWorld, sharedFake, textOf, type TestWorld } from '../helpers.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import type { Sample } from '../../src/pipelines/sample.js';
 
 const fake = sharedFake();
-const task = (request: FakeRequest) => /^Task: ([\w-]+)/m.exec(request.system)?.[1];
-const isGenerate = (request: FakeRequest) => task(request) === 'cascade-generate';
-const unit = (text: string) => createHash('sha256').update(text).digest().readUInt32BE(0) / 2 ** 32;
-
-/** The fake generator, answering only the slots `keep` lets through (at least one). */
-function shortGenerator(keep: (request: FakeRequest, slot: number) => boolean) {
-  return (request: FakeRequest): FakeReply => {
-    const reply = distilleryResponder(request);
-    if (!isGenerate(request) || reply.kind !== 'text') return reply;
-    const { pairs } = JSON.parse(reply.text) as { pairs: { slot: number }[] };
-    const kept = pairs.filter((pair) => keep(request, pair.slot));
-    // An empty list is an unusable answer (the call fails); this generator answers short, not never.
-    return { kind: 'text', text: JSON.stringify({ pairs: kept.length ? kept : pairs.slice(0, 1) }) };
-  };
-}
-/** About 30% of the slots of every call, drawn afresh for each call, left unanswered. */
-const thirtyPercentShort = shortGenerator((request, slot) => unit(`${request.userText}|${slot}`) >= 0.3);
 
 async function runCascade(world: TestWorld, input: Record<string, unknown>) {
   const app = await makeApp(world);
