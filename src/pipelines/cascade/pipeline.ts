@@ -77,14 +77,12 @@ async function runWaves(context: RunContext<CascadeParams>, funnel: Funnel, firs
 /** One plan through the stages: pairs stream from stage to stage in plan order (re-asks last). */
 async function runWave(context: RunContext<CascadeParams>, funnel: Funnel, plan: CoveragePlan): Promise<void> {
   const { params, progress } = context;
-  if (!params.stage_a_only) {
-    progress.addTotal(formatStage, plan.pairs);
-    progress.addTotal(validateStage, plan.pairs);
-  }
   if (params.stage_a_only) {
     for await (const _ of candidates(context, funnel, plan)) progress.count('passed_stage_a');
     return;
   }
+  progress.addTotal(formatStage, plan.pairs);
+  progress.addTotal(validateStage, plan.pairs);
   for await (const result of validate(context, funnel, usable(context, funnel, format(context, funnel, candidates(context, funnel, plan))))) {
     if (!result) continue;
     const { sample, rejection } = result;
