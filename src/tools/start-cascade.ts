@@ -16,7 +16,7 @@ export const startCascadeTool = defineTool({
     'topics, task types, difficulties and personas; a formatter (OpenAI) cleans each into the canonical sample; a validator (Claude) scores and ' +
     'approves or rejects it. Duplicates are removed, and a golden test set (default 9% of approved, stratified, never overlapping train) is held out. ' +
     'domain is a template (medical, legal, finance, software_engineering, customer_support, education, general) or free text such as ' +
-    '"veterinary dermatology". Typical cost at default models: about $0.5-1 per 1,000 samples; stage_a_only: true (raw pairs only) is far cheaper. ' +
+    '"veterinary dermatology". samples counts raw pairs; with target: "approved" it counts approved pairs (train plus golden), planned at the measured approval rate. Typical cost at default models: about $0.5-1 per 1,000 samples; stage_a_only: true (raw pairs only) is far cheaper. ' +
     'Call with dry_run: true first to show the estimate, then without it to start. Starting returns a run_id at once; poll run_status.',
   input: cascadeInput,
   output: z.object({
@@ -51,7 +51,7 @@ export const startCascadeTool = defineTool({
       : outcome.approval
         ? `${count(input.samples, 'approved pair')} asked for (${estimate.expected.train.toLocaleString('en-US')} train, ${estimate.expected.golden.toLocaleString('en-US')} golden), planned at an approval rate of ${percent(outcome.approval.rate)} (${outcome.approval.pastRuns ? `measured over ${count(outcome.approval.pastRuns, 'past cascade')}` : 'assumed: no past cascade has measured one'}); fresh pairs are planned until that many are approved`
         : `about ${count(estimate.expected.approved, 'approved pair')} expected (${estimate.expected.train.toLocaleString('en-US')} train, ${estimate.expected.golden.toLocaleString('en-US')} golden)`;
-    const plan = `${count(estimate.samples, 'sample')} from ${what} in ${count(estimate.calls.total, 'call')}, ${cost}; ${yields}. ${usd(outcome.availableUsd)} is available this month.`;
+    const plan = `${count(estimate.samples, outcome.approval ? 'raw pair' : 'sample')} from ${what} in ${count(estimate.calls.total, 'call')}, ${cost}; ${yields}. ${usd(outcome.availableUsd)} is available this month.`;
     return {
       text: startReply('start_cascade', outcome.run, plan, outcome.warnings, mcp !== undefined),
       structured: {
