@@ -30,8 +30,9 @@ Usage:
                                         MCP over Streamable HTTP at /mcp, health at /healthz
   distillery distill --input FILE [--pairs-per-chunk N] [--chunk-tokens N] [--overlap-tokens N]
                      [--min-score N] [--max-usd N] [--dry-run]
-  distillery cascade --samples N --domain D [--golden-fraction F] [--stage-a-only]
-                     [--pairs-per-call N] [--min-score N] [--max-usd N] [--dry-run]
+  distillery cascade --samples N --domain D [--target generated|approved] [--golden-fraction F]
+                     [--stage-a-only] [--pairs-per-call N] [--min-score N] [--max-usd N] [--dry-run]
+                                        --target approved: N pairs approved (train plus golden), not N generated
                                         D: medical, legal, finance, software_engineering, customer_support,
                                         education, general, a template in DISTILLERY_HOME/domains, or free text
   distillery ensemble --prompts FILE | --run RUN_ID | --domain D [--samples N]
@@ -60,6 +61,7 @@ const options = {
   'min-score': { type: 'string' },
   'max-usd': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  target: { type: 'string' },
   prompts: { type: 'string' },
   run: { type: 'string' },
   domain: { type: 'string' },
@@ -212,6 +214,7 @@ async function main(argv: string[]): Promise<number> {
       return startAndWatch(app, startCascadeTool, {
         domain: values.domain,
         samples: number(values, 'samples'),
+        target: values.target,
         golden_fraction: number(values, 'golden-fraction'),
         stage_a_only: values['stage-a-only'],
         pairs_per_call: number(values, 'pairs-per-call'),

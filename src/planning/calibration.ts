@@ -44,7 +44,7 @@ export interface Calibrated {
 }
 
 /** Recent runs are enough: more would only let old prices outvote new ones. */
-const maxRunsUsed = 20;
+export const maxRunsUsed = 20;
 
 export const tokenBasis = 'token counts × price table';
 

@@ -20,13 +20,15 @@ export interface PastRun {
   costUsd: number;
   /** Approved pairs (raw pairs for a stage-A-only cascade). */
   units: number;
+  /** A full cascade's raw pairs generated and pairs in train plus golden: its measured approval rate. */
+  funnel?: { generated: number; delivered: number };
   finishedAt: string;
 }
 
 /** The parts of a pipeline's metrics.json read here; every pipeline writes cost_usd.total and counts. */
 interface MetricsShape {
   cost_usd?: number | { total?: unknown };
-  counts?: { approved?: unknown; generated?: unknown };
+  counts?: { approved?: unknown; generated?: unknown; train?: unknown; golden?: unknown };
   stage_a_only?: unknown;
   funnel?: { stage_a?: { model?: unknown }; stage_b?: { model?: unknown }; stage_c?: { model?: unknown } };
   teachers?: unknown[];
@@ -71,7 +73,9 @@ async function readPastRun(services: Services, run: RunRecord): Promise<PastRun 
   if (typeof costUsd !== 'number' || !Number.isFinite(costUsd) || costUsd < 0 || typeof units !== 'number' || units <= 0) return null;
   const models = modelsFromMetrics(run.kind, metrics, stageAOnly) ?? (await modelsFromJournal(path.join(dir, journalFile)));
   if (!models) return null;
-  return { runId: run.id, kind: run.kind, variant: stageAOnly ? 'stage_a' : 'full', models, costUsd, units, finishedAt: run.finishedAt ?? run.updatedAt };
+  const { generated, train, golden } = metrics.counts ?? {};
+  const funnel = run.kind === 'cascade' && !stageAOnly && typeof generated === 'number' && generated > 0 && typeof train === 'number' && typeof golden === 'number' ? { generated, delivered: train + golden } : undefined;
+  return { runId: run.id, kind: run.kind, variant: stageAOnly ? 'stage_a' : 'full', models, costUsd, units, ...(funnel ? { funnel } : {}), finishedAt: run.finishedAt ?? run.updatedAt };
 }
 
 /** Cascade and ensemble metrics name their models; a distillation's only record of them is its journal. */

@@ -15,10 +15,11 @@ import { loadHistory } from './history.js';
 import { peakHoursText } from './off-peak.js';
 import { tierPlan, type Tier } from './tiers.js';
 import type { LeftOut, PlanDraft } from './draft.js';
+import type { CascadeTarget } from '../pipelines/cascade/target.js';
 
 export interface PlanGoals {
   documents?: { path: string; pairs_per_chunk?: number }[];
-  cascades?: { domain: string; samples: number; stage_a_only?: boolean }[];
+  cascades?: { domain: string; samples: number; stage_a_only?: boolean; target?: CascadeTarget }[];
   ensembles?: { samples: number; domain?: string; prompts_file?: string }[];
 }
 
@@ -101,8 +102,8 @@ async function planGoals(draft: PlanDraft, goals: PlanGoals): Promise<void> {
   }
   for (const goal of goals.cascades ?? []) {
     const stageAOnly = goal.stage_a_only === true;
-    await consider(draft, `cascade ${goal.domain} x${goal.samples}`, () => cascadeRun(draft.context, goal.domain, goal.samples, stageAOnly), (run, money) =>
-      cheaperOptions(draft.context, { kind: 'cascade', domain: goal.domain, samples: goal.samples, stageAOnly }, run, money));
+    await consider(draft, `cascade ${goal.domain} x${goal.samples}`, () => cascadeRun(draft.context, goal.domain, goal.samples, stageAOnly, goal.target), (run, money) =>
+      cheaperOptions(draft.context, { kind: 'cascade', domain: goal.domain, samples: goal.samples, stageAOnly, target: goal.target }, run, money));
   }
   for (const goal of goals.ensembles ?? []) {
     const source = goal.prompts_file !== undefined ? { promptsFile: goal.prompts_file } : { domain: goal.domain ?? 'general' };

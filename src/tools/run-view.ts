@@ -4,6 +4,8 @@ import type { App } from '../app.js';
 import type { RunRecord } from '../store/catalog.js';
 import type { ProgressData } from '../pipelines/progress.js';
 import { duration, percent, usd } from '../util/format.js';
+import type { CascadeParams } from '../pipelines/cascade/params.js';
+import { shortfallSoFar, type Shortfall } from '../pipelines/cascade/target.js';
 
 /** The run_id argument of the run tools. */
 export const runReference = z.string().min(1).max(200).optional().describe('Run id (r-...) or readable name; default: the most recent run.');
@@ -23,6 +25,7 @@ export const runView = z.object({
   max_usd: z.number().optional(),
   eta_seconds: z.number().nullable(),
   last_errors: z.array(z.object({ at: z.string(), stage: z.string(), message: z.string() })),
+  shortfall: z.object({ target: z.enum(['generated', 'approved']), requested: z.number(), delivered: z.number(), short: z.number(), reason: z.string() }).optional().describe('A cascade that stopped before its target: how many pairs are missing and why.'),
   created_at: z.string(),
   finished_at: z.string().optional(),
   folder: z.string(),
@@ -36,6 +39,7 @@ export function viewRun(app: App, run: RunRecord): RunView {
   const approved = counts.approved ?? 0;
   const judged = approved + (counts.rejected ?? 0);
   const eta = live ? live.etaSeconds() : undefined;
+  const shortfall = cascadeShortfall(run, progress);
   return {
     run_id: run.id,
     name: run.name,
@@ -51,10 +55,20 @@ export function viewRun(app: App, run: RunRecord): RunView {
     ...(typeof run.params.max_usd === 'number' ? { max_usd: run.params.max_usd } : {}),
     eta_seconds: run.status === 'running' && eta !== undefined ? Math.round(eta) : null,
     last_errors: progress.lastErrors ?? [],
+    ...(shortfall ? { shortfall } : {}),
     created_at: run.createdAt,
     ...(run.finishedAt ? { finished_at: run.finishedAt } : {}),
     folder: app.engine.runDir(run.id),
   };
+}
+
+/** A cascade that ended short says so in its metrics; one that stopped part-way is short by what is still to come. */
+function cascadeShortfall(run: RunRecord, progress: Partial<ProgressData> & { metrics?: { shortfall?: Shortfall | null } }): Shortfall | null {
+  if (run.kind !== 'cascade' || run.status === 'running') return null;
+  if (run.status === 'completed') return progress.metrics?.shortfall ?? null;
+  const how = run.status === 'paused' ? `paused (${run.pause?.reason})` : run.status;
+  const next = run.status === 'failed' ? `: ${run.error}` : '; resume_run continues it';
+  return shortfallSoFar(run.params as unknown as CascadeParams, progress.counts ?? {}, `the run is ${how}${next}`);
 }
 
 const verbs: Record<string, string> = { distill: 'distilling', cascade: 'cascade for', ensemble: 'ensemble on' };
@@ -78,7 +92,8 @@ export function describeRun(view: RunView): string {
           : view.status;
   parts.push(status);
   const failures = Object.values(view.stages).reduce((sum, stage) => sum + stage.failed, 0);
-  const tail = failures ? ` ${failures} calls failed for good (see last_errors).` : '';
+  const short = view.shortfall ? ` ${view.shortfall.short.toLocaleString('en-US')} of the ${view.shortfall.requested.toLocaleString('en-US')} ${view.shortfall.target} pairs asked for are missing: ${view.shortfall.reason}.` : '';
+  const tail = `${short}${failures ? ` ${failures} calls failed for good (see last_errors).` : ''}`;
   // A pause or failure message is a sentence of its own: one full stop, not two.
   return `${subject}: ${parts.join(', ').replace(/\.$/, '')}.${tail}`;
 }

@@ -12,7 +12,7 @@ import { stableKey } from '../../util/hash.js';
 import { promptKey, type EnsemblePrompt } from './inputs.js';
 import { EnsembleTally, ensembleMetrics } from './metrics.js';
 import { preparePrompts, type EnsembleParams } from './teacher-prompts.js';
-import { label, seededOrder, teacherAnswerSchema, judgeVerdictSchema, verdictProblem, type TeacherAnswer } from './schemas.js';
+import { judgeVerdictSchemaFor, label, labelsMismatch, seededOrder, teacherAnswerSchema, verdictProblem, type TeacherAnswer } from './schemas.js';
 import { preferencePair, toSample, type EnsembleSample } from './consensus.js';
 import { parseTeacher } from './teachers.js';
 import { ensembleFiles } from '../run-files.js';
@@ -127,10 +127,12 @@ async function answerAndJudge(context: RunContext<EnsembleParams>, prompt: Ensem
   const judgePrompt = services.prompts.render('ensemble/judge', { instruction: prompt.instruction, input: prompt.input || '(none)', count: order.length, labels: labels.join(', '), answers: block });
   // The judge's key covers the answers it saw, so a resume without a teacher asks it again.
   const judgeKey = `${key}-${stableKey(order, order.map((teacher) => byTeacher.get(teacher)!.answer))}`;
-  const outcome = await context.call({ stage: judgeStage, role: 'judge', sampleKey: judgeKey, promptHash: judgePrompt.hash, system: judgePrompt.system, prompt: judgePrompt.prompt, schema: judgeVerdictSchema, schemaName: 'ensemble_verdict', maxOutputTokens: 3072 });
+  const outcome = await context.call({ stage: judgeStage, role: 'judge', sampleKey: judgeKey, promptHash: judgePrompt.hash, system: judgePrompt.system, prompt: judgePrompt.prompt, schema: judgeVerdictSchemaFor(labels), schemaName: 'ensemble_verdict', maxOutputTokens: 3072 });
+  // A new answer was checked against the labels when parsed (and re-asked once); one replayed from an older journal was not.
   const problem = outcome.ok ? verdictProblem(outcome.value, labels) : undefined;
   if (!outcome.ok || problem) {
-    progress.failed(judgeStage, outcome.ok ? 'judge_labels_mismatch' : outcome.reason, `${id}: ${outcome.ok ? problem : outcome.message}`);
+    const reason = !outcome.ok && !labelsMismatch(outcome) ? outcome.reason : 'judge_labels_mismatch';
+    progress.failed(judgeStage, reason, `${id}: ${outcome.ok ? problem : outcome.message}`);
     context.checkFailures(judgeStage);
     return { answers: lines };
   }
