@@ -40,7 +40,7 @@ describe('unknown tool arguments', () => {
     expect(result.isError).toBe(true);
     const text = textOf(result);
     expect(text).toContain('start_cascade does not know the argument "mode", so nothing was done');
-    expect(text).toContain('Its arguments are: domain, samples, golden_fraction, stage_a_only, pairs_per_call, min_score, max_usd, dry_run.');
+    expect(text).toContain('Its arguments are: domain, samples, target, golden_fraction, stage_a_only, pairs_per_call, min_score, max_usd, dry_run.');
     expectNothingSpent();
     // The same call without the unknown argument is allowed (as a dry run here): the refusal was about "mode" alone.
     const dry = await client.callTool({ name: 'start_cascade', arguments: { domain: 'medical', samples: 20, dry_run: true } });
