@@ -20,7 +20,6 @@ export async function* epubBlocks(data: Uint8Array, name: string, report: Extrac
   if (!packagePath || !entries.has(packagePath)) throw broken(name, 'its META-INF/container.xml names no package file');
   const chapters = spine(readText(data, packagePath, name), path.posix.dirname(packagePath)).filter((chapter) => entries.has(chapter));
   if (chapters.length === 0) throw broken(name, 'its spine lists no chapters');
-  report.pages = chapters.length;
   for (const chapter of chapters) {
     const document = parseMarkup(readText(data, chapter, name).replace(/<\?xml[^>]*\?>/, ''));
     report.boilerplateDropped += Array.from(document.querySelectorAll('script, style')).map((node) => node.remove?.()).length;

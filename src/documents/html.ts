@@ -30,9 +30,7 @@ export async function* htmlBlocks(data: Uint8Array, name: string, report: Extrac
   const walk = domBlocks(content);
   report.boilerplateDropped += walk.boilerplate;
   report.sections = 1;
-  const title = root?.title ?? document.title;
-  if (title && !walk.blocks.some((block) => block.kind === 'heading' && block.level === 1)) yield { kind: 'heading', text: title.trim(), level: 1 };
-  yield* walk.blocks;
+  yield* withTitle(walk.blocks, (root?.title || document.title || '').trim());
 }
 
 function removeAll(document: DomDocument, selector: string): number {
@@ -53,4 +51,16 @@ function mainContent(document: DomDocument): { root: DomNode; title: string } | 
   if (!article?.content) return undefined;
   const parsed = parseMarkup(`<!doctype html><html><body>${article.content}</body></html>`);
   return parsed.body ? { root: parsed.body, title: article.title ?? '' } : undefined;
+}
+
+/**
+ * The page's title is its top heading: Readability turns an article's <h1> into <h2>, so a heading
+ * that repeats the title is raised back to the top, and a page without one gets the title first.
+ */
+function withTitle(blocks: DocumentBlock[], title: string): DocumentBlock[] {
+  if (!title || blocks.some((block) => block.kind === 'heading' && block.level === 1)) return blocks;
+  const named = blocks.find((block) => block.kind === 'heading' && block.text === title);
+  if (!named) return [{ kind: 'heading', text: title, level: 1 }, ...blocks];
+  named.level = 1;
+  return blocks;
 }
