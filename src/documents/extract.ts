@@ -17,7 +17,7 @@ type Extractor = (data: Uint8Array, name: string, report: ExtractionReport) => A
 
 const extractors: Record<DocumentType, Extractor> = { pdf: pdfBlocks, docx: docxBlocks, html: htmlBlocks, epub: epubBlocks, markdown: textBlocks, text: textBlocks };
 
-export const supportedExtensions = ['.pdf', '.docx', '.html', '.htm', '.xhtml', '.epub', '.md', '.markdown', '.txt'];
+
 
 export interface Extraction {
   report: ExtractionReport;

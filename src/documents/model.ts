@@ -48,3 +48,14 @@ export function wordCount(text: string): number {
   const matches = text.match(/[\p{L}\p{N}][\p{L}\p{N}'’.-]*/gu);
   return matches ? matches.length : 0;
 }
+
+/** "p. 14", "pp. 14-15", or nothing for an unpaged document. */
+export function pageLabel(pages: readonly number[] | undefined): string {
+  if (!pages || pages.length === 0) return '';
+  return pages.length === 1 ? `p. ${pages[0]}` : `pp. ${pages[0]}-${pages[pages.length - 1]}`;
+}
+
+/** Where text comes from, as a person cites it: "tenancy_guide.pdf, p. 14, Part II > Deposits". */
+export function placeLabel(file: string, pages: readonly number[] | undefined, headings: readonly string[]): string {
+  return [file, pageLabel(pages), headings.join(' > ')].filter(Boolean).join(', ');
+}
