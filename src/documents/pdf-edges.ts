@@ -1,7 +1,8 @@
 /**
- * Running headers, footers and page numbers: lines at the top or bottom of a page that repeat on a
- * good share of sampled pages (digits ignored, so "Page 3" and "Page 4" are one line), or that are
- * only a page number. They are dropped from every page.
+ * Running headers, footers and page numbers: lines at the top or bottom of a page that repeat at the
+ * same height on a good share of sampled pages (digits ignored, so "Page 3" and "Page 4" are one
+ * line), or that are only a page number. They are dropped from every page. The height matters: a
+ * paragraph that runs from the foot of one page to the head of the next is not a running head.
  */
 import type { PdfLine } from './pdf-lines.js';
 
@@ -10,7 +11,7 @@ const edgeLines = 2;
 const pageNumber = /^(?:page\s+)?[-–—(]?\s*(?:\d{1,4}|[ivxlcdm]{1,6})\s*[-–—)]?(?:\s*(?:of|\/)\s*\d{1,4})?$/i;
 
 export function edgeKey(line: PdfLine): string {
-  return line.text.toLowerCase().replace(/\d+/g, '#').replace(/\s+/g, ' ').trim();
+  return `${Math.round(line.y / 4)} ${line.text.toLowerCase().replace(/\d+/g, '#').replace(/\s+/g, ' ').trim()}`;
 }
 
 export class RunningHeads {
