@@ -25,7 +25,11 @@ export interface Extraction {
   blocks: AsyncGenerator<DocumentBlock>;
 }
 
-/** Starts extracting `data` (the bytes of the file called `name`); throws InputError at once for a file it cannot read. */
+/**
+ * Starts extracting `data` (the bytes of the file called `name`); throws InputError at once for a
+ * file it cannot read. A PDF's buffer is handed to pdf.js and detached, so it is not copied: read
+ * what you need of `data` before the blocks.
+ */
 export function extractDocument(data: Uint8Array, name: string): Extraction {
   const detected = detectType(data, name);
   const report = emptyReport(detected.type);

@@ -17,6 +17,8 @@ type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 type PdfDocument = Awaited<ReturnType<PdfJs['getDocument']>['promise']>;
 
 const sampledPages = 12;
+/** pdf.js keeps what it parsed for every page read until told to let go: it is told this often. */
+const cleanupEvery = 50;
 let pdfjs: Promise<PdfJs> | undefined;
 // The character maps and standard fonts ship inside pdfjs-dist: read from disk, never fetched.
 const assets = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
@@ -45,6 +47,7 @@ export async function* pdfBlocks(data: Uint8Array, name: string, report: Extract
       }
       pendingTable = blocks[blocks.length - 1]?.kind === 'table' ? blocks.pop() : undefined;
       yield* blocks;
+      if (number % cleanupEvery === 0) await document.cleanup();
     }
     if (pendingTable) yield pendingTable;
     report.sections = document.numPages - emptyPages;
@@ -56,18 +59,18 @@ export async function* pdfBlocks(data: Uint8Array, name: string, report: Extract
 
 async function open(data: Uint8Array, name: string): Promise<PdfDocument> {
   const library = await (pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs'));
-  const task = library.getDocument({
-    data: new Uint8Array(data), // pdf.js takes ownership of the buffer it is given
-    isEvalSupported: false,
-    disableFontFace: true,
-    useSystemFonts: false,
-    verbosity: 0,
-    cMapUrl: `${assets}/cmaps/`,
-    cMapPacked: true,
-    standardFontDataUrl: `${assets}/standard_fonts/`,
-  });
   try {
-    return await task.promise;
+    return await library.getDocument({
+      // pdf.js takes the buffer over (it is detached, not copied); it wants a plain Uint8Array, and a view on a larger buffer is copied first.
+      data: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? new Uint8Array(data.buffer, 0, data.byteLength) : new Uint8Array(data),
+      isEvalSupported: false,
+      disableFontFace: true,
+      useSystemFonts: false,
+      verbosity: 0,
+      cMapUrl: `${assets}/cmaps/`,
+      cMapPacked: true,
+      standardFontDataUrl: `${assets}/standard_fonts/`,
+    }).promise;
   } catch (error) {
     const kind = (error as { name?: string }).name;
     if (kind === 'PasswordException') {

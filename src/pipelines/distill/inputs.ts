@@ -49,12 +49,13 @@ export async function readSource(ref: DocumentRef, maxBytes: number, options: Ch
   if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
     throw new InputError(`${name} has changed since this run started, so its journal no longer matches. Start a new run with distill_file.`, 'document_changed');
   }
+  const bytes = raw.length;
   const extraction = extractDocument(raw, name);
   const chunks: SourceChunk[] = [];
   for await (const chunk of chunkBlocks(extraction.blocks, options)) {
     chunks.push({ ...chunk, index: firstIndex + chunk.index, file: name, heading_path: chunk.headings.join(' > ') });
   }
-  return { ref, name, sha256, bytes: raw.length, report: extraction.report, chunks };
+  return { ref, name, sha256, bytes, report: extraction.report, chunks };
 }
 
 /** One line on a document for people: type, pages or sections, words. */

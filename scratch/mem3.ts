@@ -1,0 +1,12 @@
+const mb = () => { const m = process.memoryUsage(); return `rss ${Math.round(m.rss/1048576)} heap ${Math.round(m.heapUsed/1048576)} ab ${Math.round(m.arrayBuffers/1048576)}`; };
+console.log('start', mb());
+const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+console.log('module', mb());
+const { tenancyGuidePdf } = await import('../test/documents/fixtures.js');
+const small = await tenancyGuidePdf();
+(globalThis as any).gc?.();
+console.log('fixture', mb());
+const doc = await getDocument({ data: small, isEvalSupported: false, disableFontFace: true, verbosity: 0 }).promise;
+const p = await doc.getPage(1); await p.getTextContent();
+(globalThis as any).gc?.();
+console.log('small open', mb());
