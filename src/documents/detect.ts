@@ -11,6 +11,8 @@ import { readZipEntries, zipEntries } from './zip.js';
 
 const pdfMagic = Buffer.from('%PDF-');
 const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+/** OLE compound files: how Office stores a password-protected document, and old .doc files. */
+const oleMagic = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 const htmlStart = /^(?:\s|<!--[\s\S]*?-->)*<(?:!doctype\s+html|html|head|body|meta|title|article|main|section|div|p|h[1-6])[\s>/]/i;
 const claimedByExtension: Record<string, DocumentType> = { '.pdf': 'pdf', '.docx': 'docx', '.epub': 'epub', '.html': 'html', '.htm': 'html', '.xhtml': 'html', '.md': 'markdown', '.markdown': 'markdown', '.txt': 'text' };
 
@@ -24,6 +26,9 @@ export function detectType(data: Uint8Array, name: string): Detected {
   const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, 1024));
   const extension = path.extname(name).toLowerCase();
   const claimed = claimedByExtension[extension];
+  if (head.subarray(0, 8).equals(oleMagic)) {
+    throw new InputError(`${name} is a password-protected Office document or an old Word .doc file, so its text cannot be read. Open it in Word or LibreOffice, remove the password (File > Info > Protect Document), save it as .docx, and try again.`, 'document_encrypted');
+  }
   const type = head.indexOf(pdfMagic) === firstNonSpace(head)
     ? 'pdf'
     : head.subarray(0, 4).equals(zipMagic)

@@ -53,7 +53,7 @@ class DomWalker {
   private element(node: DomNode): void {
     const tag = tagOf(node);
     if (dropped.has(tag) || node.getAttribute?.('role') === 'navigation' || node.getAttribute?.('epub:type') === 'toc') {
-      this.boilerplate += Math.max(1, flatText(node) ? 1 : 0);
+      this.boilerplate++;
       return;
     }
     const heading = /^h([1-6])$/.exec(tag);

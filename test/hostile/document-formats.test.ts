@@ -46,6 +46,7 @@ beforeAll(async () => {
   await mkdir(path.join(docs, 'broken'));
   await writeFile(path.join(docs, 'broken', 'locked.pdf'), await encryptedPdf());
   await writeFile(path.join(docs, 'cut.docx'), lease.subarray(0, Math.floor(lease.length / 2)));
+  await writeFile(path.join(docs, 'locked.docx'), Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(2048)]));
   await writeFile(path.join(docs, 'report.pdf'), 'Just a text file that calls itself a PDF.\n');
   await writeFile(path.join(docs, 'archive.docx'), zipSync({ 'photo.jpg': strToU8('not really') }));
   await writeFile(path.join(docs, 'scripts.html'), '<html><head><script>globalThis.ranScript = true</script></head><body><script>globalThis.ranScript = true</script><noscript>enable js</noscript></body></html>');
@@ -70,6 +71,7 @@ describe('distill_file refuses hostile documents, naming the file and the fix', 
     ['a PDF of garbage', 'garbage.pdf', /garbage\.pdf is a damaged or truncated PDF \(Invalid PDF structure/],
     ['a zip bomb DOCX', 'bomb.docx', /bomb\.docx was not opened: its entry word\/document\.xml would inflate \d+-fold .*zip bomb/],
     ['an EPUB with too many entries', 'crowded.epub', /crowded\.epub was not opened: it holds 5,002 entries \(the limit is 5,000\)/],
+    ['a password-protected DOCX', 'locked.docx', /locked\.docx is a password-protected Office document or an old Word \.doc file.*remove the password/],
     ['a truncated DOCX', 'cut.docx', /cut\.docx is a damaged or truncated zip archive.*Save or download it again/],
     ['a text file named .pdf', 'report.pdf', /report\.pdf is named as PDF but is not one.*rename it/],
     ['a zip named .docx that is not Word', 'archive.docx', /archive\.docx is a zip archive but not a DOCX or EPUB document/],
