@@ -5,7 +5,8 @@
  * whole, boilerplate lines left.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMeasured } from './cascade.js';
@@ -65,31 +66,27 @@ function largeEpub(chapters: number): Uint8Array {
   return zipSync(files);
 }
 
-/** Extracts and chunks without keeping the chunks, sampling RSS at each chunk. */
+/** Extracts and chunks without keeping the chunks. */
 async function extractAndChunk(data: Uint8Array, name: string) {
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   const extraction = extractDocument(data, name);
   let chunks = 0;
-  let peakRss = process.memoryUsage().rss;
-  const rssByQuarter: number[] = [];
-  for await (const chunk of chunkBlocks(extraction.blocks, defaultChunkOptions)) {
-    chunks++;
-    const rss = process.memoryUsage().rss;
-    peakRss = Math.max(peakRss, rss);
-    const pages = extraction.report.pages;
-    if (pages && chunk.page && chunk.page >= ((rssByQuarter.length + 1) * pages) / 4) rssByQuarter.push(Math.round(rss / 1_048_576));
-  }
+  for await (const _chunk of chunkBlocks(extraction.blocks, defaultChunkOptions)) chunks++;
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, chunks, words: extraction.report.words, peakRssMb: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 1_048_576), rssByQuarter };
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, chunks, words: extraction.report.words };
 }
 
 export async function benchThroughput() {
   const inputs: [string, Uint8Array][] = [];
-  const pdfFile = `${process.env.TMPDIR ?? '/tmp'}/distillery-bench-throughput.pdf`;
-  await makeLargePdf(pdfFile, 400, 0);
-  inputs.push(['handbook.pdf', readFileSync(pdfFile)]);
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-'));
+  try {
+    await makeLargePdf(path.join(folder, 'handbook.pdf'), 400, 0);
+    inputs.push(['handbook.pdf', readFileSync(path.join(folder, 'handbook.pdf'))]);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
   inputs.push(['handbook.docx', await largeDocx(20000)]);
   inputs.push(['handbook.html', largeHtml(10000)]);
   inputs.push(['handbook.epub', largeEpub(200)]);
