@@ -4,18 +4,27 @@
  */
 import { InputError } from '../errors.js';
 import { detectType } from './detect.js';
-import { docxBlocks } from './docx.js';
-import { epubBlocks } from './epub.js';
 import { withHeadingPaths } from './heading-trail.js';
-import { htmlBlocks } from './html.js';
 import { emptyReport, type DocumentBlock, type DocumentType, type ExtractionReport } from './model.js';
-import { pdfBlocks } from './pdf.js';
 import { textBlocks } from './text.js';
 import { withoutGutenbergBlocks } from './gutenberg.js';
 
 type Extractor = (data: Uint8Array, name: string, report: ExtractionReport) => AsyncGenerator<DocumentBlock>;
 
-const extractors: Record<DocumentType, Extractor> = { pdf: pdfBlocks, docx: docxBlocks, html: htmlBlocks, epub: epubBlocks, markdown: textBlocks, text: textBlocks };
+// Each format's libraries (pdf.js, mammoth, linkedom, Readability, turndown) load on its first
+// document: the server and the commands that read none start without them (about 25 MB).
+const extractors: Record<DocumentType, () => Promise<Extractor>> = {
+  pdf: async () => (await import('./pdf.js')).pdfBlocks,
+  docx: async () => (await import('./docx.js')).docxBlocks,
+  html: async () => (await import('./html.js')).htmlBlocks,
+  epub: async () => (await import('./epub.js')).epubBlocks,
+  markdown: async () => textBlocks,
+  text: async () => textBlocks,
+};
+
+async function* loaded(type: DocumentType, data: Uint8Array, name: string, report: ExtractionReport): AsyncGenerator<DocumentBlock> {
+  yield* (await extractors[type]())(data, name, report);
+}
 
 
 
@@ -34,7 +43,7 @@ export function extractDocument(data: Uint8Array, name: string): Extraction {
   const detected = detectType(data, name);
   const report = emptyReport(detected.type);
   if (detected.warning) report.warnings.push(detected.warning);
-  const blocks = withHeadingPaths(withoutGutenbergBlocks(extractors[detected.type](data, name, report), report), report);
+  const blocks = withHeadingPaths(withoutGutenbergBlocks(loaded(detected.type, data, name, report), report), report);
   return { report, blocks: finished(blocks, report, name) };
 }
 
