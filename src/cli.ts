@@ -198,7 +198,7 @@ async function main(argv: string[]): Promise<number> {
       console.log((await runTool(app, listRunsTool, { status: values.status })).text);
       break;
     case 'distill': {
-      if (!values.input) throw new DistilleryError('input_invalid', 'distill needs --input FILE (a .txt or .md file inside DISTILLERY_ROOTS).');
+      if (!values.input) throw new DistilleryError('input_invalid', 'distill needs --input FILE or --input FOLDER/ (PDF, DOCX, HTML, EPUB, .txt or .md, inside DISTILLERY_ROOTS).');
       return startAndWatch(app, distillFileTool, {
         path: values.input,
         pairs_per_chunk: number(values, 'pairs-per-chunk'),

@@ -44,7 +44,7 @@ export function registerMcpPrompts(server: McpServer, app: App): void {
     {
       title: 'Distill a document',
       description: 'Turn one of your documents into a validated Q&A dataset, checking the cost first.',
-      argsSchema: z.object({ document: completable(z.string().describe('A .txt or .md file name, e.g. legal_guide.txt'), (value) => documentNames(value ?? '')) }),
+      argsSchema: z.object({ document: completable(z.string().describe('A document (PDF, DOCX, HTML, EPUB, .txt, .md) or folder name, e.g. tenancy_guide.pdf'), (value) => documentNames(value ?? '')) }),
     },
     ({ document }) =>
       user(

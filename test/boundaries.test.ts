@@ -15,7 +15,7 @@ import { repoRoot } from './helpers.js';
  */
 const layers: readonly (readonly string[])[] = [
   ['src/util/', 'src/errors.ts'],
-  ['src/store/', 'src/config.ts', 'src/provider-types.ts', 'src/files/'],
+  ['src/store/', 'src/config.ts', 'src/provider-types.ts', 'src/files/', 'src/documents/'],
   ['src/llm/', 'src/budget/', 'src/prompt-templates.ts'],
   ['src/services.ts'],
   ['src/pipelines/'],

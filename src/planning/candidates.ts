@@ -3,10 +3,11 @@
  * inputs times the price table, calibrated with past runs), plus the search for the largest size of
  * a scalable run that fits an amount of money.
  */
-import { listDocuments, readDocument, resolveDocument } from '../files/documents.js';
+import { listDocuments } from '../files/documents.js';
+import { readSource, resolveInputs } from '../pipelines/distill/inputs.js';
 import type { RunKind } from '../store/catalog.js';
 import type { Services } from '../services.js';
-import { chunkDocument, defaultChunkOptions, type Chunk } from '../pipelines/distill/chunker.js';
+import { defaultChunkOptions, type Chunk } from '../pipelines/distill/chunker.js';
 import { estimateDistill } from '../pipelines/distill/estimate.js';
 import { provisionalTemplate, resolveDomain, type DomainTemplate } from '../pipelines/cascade/domains.js';
 import type { CascadeTarget } from '../pipelines/cascade/target.js';
@@ -59,9 +60,11 @@ export async function documentRun(context: PlanContext, path: string, pairsPerCh
   let loading = context.documents.get(path);
   if (!loading) {
     loading = (async () => {
-      const ref = await resolveDocument(path, context.roots);
-      const document = await readDocument(ref, { maxBytes: services.config.maxFileBytes });
-      return { relative: ref.relative, chunks: [...chunkDocument(document.text, defaultChunkOptions)] };
+      // A document or a folder of them, read as distill_file reads it (any format).
+      const inputs = await resolveInputs(path, context.roots);
+      const chunks: Chunk[] = [];
+      for (const ref of inputs.refs) chunks.push(...(await readSource(ref, services.config.maxFileBytes, defaultChunkOptions, chunks.length)).chunks);
+      return { relative: inputs.folder ? `${inputs.folder.relative}/` : inputs.refs[0]!.relative, chunks };
     })();
     context.documents.set(path, loading);
   }

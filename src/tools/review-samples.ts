@@ -33,6 +33,7 @@ const sampleOutput = z.object({
   difficulty: z.string(),
   topic: z.string(),
   source: z.string(),
+  location: z.string(),
   instruction: z.string(),
   input: z.string(),
   output: z.string(),
@@ -153,6 +154,7 @@ export function describeReview(result: ReviewResult, notes: string[] = []): stri
     const score = sample.score === null ? '' : ` · ${sample.score}`;
     lines.push(
       `\n[${sample.status}${score} · ${sample.difficulty}] ${sample.id}${sample.human ? ` (human: ${sample.human.action} by ${sample.human.by})` : ''}`,
+      ...(sample.location ? [`From: ${sample.location}`] : []),
       `Q: ${clipText(sample.instruction)}`,
       `A: ${clipText(sample.output)}`,
       `Judge: ${clipText(sample.judge.reason, 200)}`,

@@ -7,8 +7,7 @@
 import type { RunParams } from '../../store/catalog.js';
 import path from 'node:path';
 import type { RunContext } from '../engine.js';
-import { InputError } from '../../errors.js';
-import { readDocument, type DocumentRef } from '../../files/documents.js';
+import type { DocumentRef } from '../../files/documents.js';
 import { JsonlAppender, writeJsonAtomic, writeJsonlAtomic } from '../../store/jsonl.js';
 import { mapOrdered } from '../../util/concurrent.js';
 import { NearDuplicateIndex } from '../dedup.js';
@@ -17,11 +16,20 @@ import { distillFiles } from '../run-files.js';
 import { overallScore, scoreVerdict } from '../judging.js';
 import { answered } from '../stage-outcome.js';
 import { chunkDocument, type Chunk } from './chunker.js';
+import { readSource, type SourceChunk } from './inputs.js';
+import { placeLabel } from '../../documents/model.js';
 import { defaultPairsPerChunk } from './estimate.js';
 import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, distillCriteria, verdictSchema, type GeneratedPair } from './schemas.js';
 
+type DocumentParam = DocumentRef & { sha256: string; name: string };
+
 export interface DistillParams extends RunParams {
-  document: DocumentRef & { sha256: string; name: string };
+  /** The (first) document; runs started before folders were read have only this. */
+  document: DocumentParam;
+  /** Every document of the run, in order (one unless a folder was named). */
+  documents?: DocumentParam[];
+  /** The folder named, when one was. */
+  folder?: string;
   pairs_per_chunk?: number;
   chunk_tokens: number;
   overlap_tokens: number;
@@ -34,17 +42,17 @@ const validateStage = 'distill.validate';
 interface Candidate {
   id: string;
   pair: GeneratedPair;
-  chunk: Chunk;
+  chunk: SourceChunk;
 }
 
 export async function runDistill(context: RunContext<DistillParams>): Promise<Record<string, unknown>> {
   const { params, progress, services, dir } = context;
   const started = Date.now();
-  const document = await readDocument(params.document, { maxBytes: services.config.maxFileBytes });
-  if (document.sha256 !== params.document.sha256) {
-    throw new InputError(`${params.document.relative} has changed since this run started, so its journal no longer matches. Start a new run with distill_file.`, 'document_changed');
+  const chunks: SourceChunk[] = [];
+  for (const document of params.documents ?? [params.document]) {
+    const source = await readSource(document, services.config.maxFileBytes, { chunkTokens: params.chunk_tokens, overlapTokens: params.overlap_tokens }, chunks.length, document.sha256);
+    chunks.push(...source.chunks);
   }
-  const chunks = [...chunkDocument(document.text, { chunkTokens: params.chunk_tokens, overlapTokens: params.overlap_tokens })];
   await writeJsonlAtomic(path.join(dir, distillFiles.chunks), chunks);
   progress.setTotal(generateStage, chunks.length);
   progress.setTotal(validateStage, 0);
@@ -60,7 +68,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
 
   const generated = mapOrdered(chunks, 16, async (chunk) => {
     const wanted = params.pairs_per_chunk ?? defaultPairsPerChunk(chunk.tokens);
-    const rendered = prompts.render('distill/generate', { document: params.document.name, headings: chunk.headings.join(' > ') || '(none)', pairs: wanted, passage: chunk.text });
+    const rendered = prompts.render('distill/generate', { document: chunk.file, headings: chunk.headings.join(' > ') || '(none)', pairs: wanted, passage: chunk.text });
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `chunk-${chunk.index}-${chunk.hash}-${wanted}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'qa_pairs', maxOutputTokens: Math.max(1024, wanted * 400) });
     if (!answered(context, generateStage, outcome, `chunk ${chunk.index}`)) return { chunk, pairs: [] as GeneratedPair[] };
     if (outcome.value.pairs.length > wanted) progress.drop('over_requested', outcome.value.pairs.length - wanted);
@@ -70,7 +78,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   const rejectWithoutCall = (candidate: Candidate, reason: string, message: string) => {
     progress.drop(reason);
     progress.count('rejected');
-    validatedFile.write(toSample(context.runId, params, candidate, { status: 'rejected', reason: message, by: 'filter', scores: { overall: 0 } }));
+    validatedFile.write(toSample(context.runId, candidate, { status: 'rejected', reason: message, by: 'filter', scores: { overall: 0 } }));
   };
 
   async function* candidates(): AsyncGenerator<Candidate> {
@@ -114,7 +122,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
     const verdict = outcome.value;
     const overall = overallScore(verdict, distillCriteria);
     const { approved, reason } = scoreVerdict(overall, params.min_score, verdict.reason);
-    return toSample(context.runId, params, candidate, {
+    return toSample(context.runId, candidate, {
       status: approved ? 'approved' : 'rejected',
       reason,
       by: 'judge',
@@ -142,7 +150,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   return metrics;
 }
 
-function toSample(runId: string, params: DistillParams, candidate: Candidate, verdict: { status: Sample['status']; reason: string; by: Sample['review']['by']; model?: string; scores: Sample['scores'] }): Sample {
+function toSample(runId: string, candidate: Candidate, verdict: { status: Sample['status']; reason: string; by: Sample['review']['by']; model?: string; scores: Sample['scores'] }): Sample {
   const { pair, chunk } = candidate;
   return {
     id: candidate.id,
@@ -153,7 +161,7 @@ function toSample(runId: string, params: DistillParams, candidate: Candidate, ve
     difficulty: pair.difficulty,
     question_type: pair.question_type,
     evidence: pair.evidence,
-    source: { file: params.document.name, chunk: chunk.index, headings: chunk.headings, run: runId, pipeline: 'distill' },
+    source: { file: chunk.file, chunk: chunk.index, headings: chunk.headings, ...(chunk.pages ? { page: chunk.page, pages: chunk.pages } : {}), location: placeLabel(chunk.file, chunk.pages, chunk.headings), run: runId, pipeline: 'distill' },
     scores: verdict.scores,
     status: verdict.status,
     review: { by: verdict.by, reason: verdict.reason, at: new Date().toISOString(), ...(verdict.model ? { model: verdict.model } : {}) },
@@ -172,7 +180,7 @@ function distillMetrics(context: RunContext<DistillParams>, chunkCount: number, 
   return {
     run_id: context.runId,
     pipeline: 'distill',
-    document: context.params.document.relative,
+    document: context.params.folder ?? context.params.document.relative,
     counts: {
       chunks: chunkCount,
       generated: counts.generated ?? 0,
