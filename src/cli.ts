@@ -37,9 +37,10 @@ Usage:
   distillery resume RUN_ID [--max-usd N]  continue a paused or interrupted run
                      [--drop-teachers provider/model,...]  (an ensemble, without a failed teacher)
   distillery runs [--status S]          list runs
-  distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|llama-factory] [--split train|golden|all]
-                     [--min-score N] [--reasoning think|omit] [--system TEXT] [--style alpaca|sharegpt|openai]
-                     [--name NAME] [--path DIR]  write approved samples (default: latest run, jsonl, all)
+  distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|openai-dpo|llama-factory|axolotl]
+                     [--split train|golden|all] [--min-score N] [--reasoning think|omit] [--system TEXT]
+                     [--style alpaca|sharegpt|openai] [--base-model HF_ID] [--language en] [--name NAME] [--path DIR]
+                                        write approved samples (default: latest run, jsonl, all)
   distillery budget [--month YYYY-MM]   budget status
   distillery plan [--budget N] [--next-month]
                                         a month plan: which runs, their cost range and outputs (calls no model)
@@ -74,6 +75,8 @@ const options = {
   reasoning: { type: 'string' },
   system: { type: 'string' },
   style: { type: 'string' },
+  'base-model': { type: 'string' },
+  language: { type: 'string' },
   name: { type: 'string' },
   path: { type: 'string' },
   month: { type: 'string' },
@@ -224,6 +227,8 @@ async function main(argv: string[]): Promise<number> {
         reasoning: values.reasoning,
         system_prompt: values.system,
         llama_factory_style: values.style,
+        base_model: values['base-model'],
+        language: values.language,
         name: values.name,
         path: values.path,
       });

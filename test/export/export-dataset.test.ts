@@ -123,7 +123,7 @@ describe('export_dataset', () => {
     expect((await readdir(runFolder)).some((file) => file.startsWith('train'))).toBe(false);
     const inside = await exportDataset({ run_ids: [runId], format: 'openai', split: 'train', path: 'datasets/legal' });
     expect(inside.dir).toBe(path.join(world.docs, 'datasets', 'legal'));
-    expect((await readdir(inside.dir)).sort()).toEqual(['export.json', 'train.jsonl']);
+    expect((await readdir(inside.dir)).sort()).toEqual(['README.md', 'export.json', 'train.jsonl']);
   });
 
   it('refuses an export with nothing in it and creates no folder', async () => {
