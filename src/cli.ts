@@ -17,6 +17,7 @@ import { startCascadeTool } from './tools/start-cascade.js';
 import { listRunsTool, resumeRunTool } from './tools/run-tools.js';
 import { exportDatasetTool } from './tools/export-dataset.js';
 import { startEnsembleTool } from './tools/start-ensemble.js';
+import { evaluateModelTool } from './tools/evaluate-model.js';
 import { watchRun } from './cli-progress.js';
 import { acquireHomeLock } from './store/home-lock.js';
 
@@ -41,6 +42,9 @@ Usage:
                      [--split train|golden|all] [--min-score N] [--reasoning think|omit] [--system TEXT]
                      [--style alpaca|sharegpt|openai] [--base-model HF_ID] [--language en] [--name NAME] [--path DIR]
                                         write approved samples (default: latest run, jsonl, all)
+  distillery eval --model M --base-url URL [--run RUN_ID | --path EXPORT_DIR] [--api-key K]
+                     [--baseline provider/model] [--judge provider/model] [--max-usd N] [--dry-run]
+                                        judge a model at an OpenAI-compatible URL against a baseline on a golden set
   distillery budget [--month YYYY-MM]   budget status
   distillery plan [--budget N] [--next-month]
                                         a month plan: which runs, their cost range and outputs (calls no model)
@@ -76,6 +80,11 @@ const options = {
   system: { type: 'string' },
   style: { type: 'string' },
   'base-model': { type: 'string' },
+  model: { type: 'string' },
+  'base-url': { type: 'string' },
+  'api-key': { type: 'string' },
+  baseline: { type: 'string' },
+  judge: { type: 'string' },
   language: { type: 'string' },
   name: { type: 'string' },
   path: { type: 'string' },
@@ -161,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // Only commands that run the engine write the home: they take its lock (one writer at a time) and
   // take over runs left `running`. A read-only command or a dry run beside the MCP server does neither.
-  const writes = ['serve', 'distill', 'cascade', 'ensemble', 'resume'].includes(command) && !values['dry-run'];
+  const writes = ['serve', 'distill', 'cascade', 'ensemble', 'eval', 'resume'].includes(command) && !values['dry-run'];
   if (writes) await acquireHomeLock(config.home, command);
   const app = await createApp(config, { recover: writes });
   switch (command) {
@@ -214,6 +223,20 @@ async function main(argv: string[]): Promise<number> {
         teachers: list(values.teachers),
         min_score: number(values, 'min-score'),
         min_agreement: number(values, 'min-agreement'),
+        max_usd: number(values, 'max-usd'),
+        dry_run: values['dry-run'],
+      });
+    }
+    case 'eval': {
+      if (!values.model || !values['base-url']) throw new DistilleryError('input_invalid', 'eval needs --model M and --base-url URL (the candidate, e.g. --base-url http://127.0.0.1:11434/v1 for Ollama).');
+      return startAndWatch(app, evaluateModelTool, {
+        run_id: values.run,
+        path: values.path,
+        model: values.model,
+        base_url: values['base-url'],
+        api_key: values['api-key'],
+        baseline_model: values.baseline,
+        judge: values.judge,
         max_usd: number(values, 'max-usd'),
         dry_run: values['dry-run'],
       });

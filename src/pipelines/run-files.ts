@@ -27,6 +27,8 @@ export const runFiles: Readonly<Record<RunKind, RunFileSet>> = {
   distill: { judged: 'validation_results.jsonl', train: 'golden_dataset.jsonl', golden: 'golden_dataset.jsonl', goldenHeldOut: false, metrics: 'metrics.json' },
   cascade: { judged: 'stage_c_validated.jsonl', train: 'train.jsonl', golden: 'golden_test_set.jsonl', goldenHeldOut: true, metrics: 'metrics.json' },
   ensemble: { judged: 'consensus.jsonl', preference: 'preference_pairs.jsonl', goldenHeldOut: false, metrics: 'metrics.json' },
+  // An evaluation writes grades (grades.jsonl), not samples: nothing of it is reviewed or exported.
+  evaluate: { goldenHeldOut: false, metrics: 'metrics.json' },
 };
 
 export function runFilesFor(kind: RunKind): RunFileSet {

@@ -19,7 +19,7 @@ import type { PastRun } from './history.js';
 import { offPeakHigh } from './off-peak.js';
 
 export interface PlannedRun {
-  kind: RunKind;
+  kind: Exclude<RunKind, 'evaluate'>;
   label: string;
   tool: 'distill_file' | 'start_cascade' | 'start_ensemble';
   /** The arguments to pass to the tool to start this run. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineTool } from './define.js';
 import { describeRun, runView, viewRun } from './run-view.js';
 import { ensembleResumeOverrides } from '../pipelines/ensemble/teachers.js';
+import { resumeCandidate } from '../pipelines/evaluate/endpoint.js';
 
 const runReference = z.string().min(1).max(200).optional().describe('Run id (r-...) or readable name; default: the most recent run.');
 
@@ -79,11 +80,13 @@ export const resumeRunTool = defineTool({
     run_id: runReference,
     max_usd: z.number().positive().max(100_000).optional().describe('New cap for this run in US dollars.'),
     drop_teachers: z.array(z.string().min(1).max(200)).min(1).max(8).optional().describe('Ensemble runs only: teachers to continue without, as provider/model or a provider name; at least two must remain.'),
+    api_key: z.string().min(1).max(500).optional().describe("Evaluation runs only: the candidate endpoint's key again, needed after a restart (it is kept in memory only, never stored)."),
   }),
   output: runView,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handle(input, { app, mcp }) {
     const target = app.engine.get(input.run_id);
+    if (input.api_key) resumeCandidate(app.services, target, input.api_key);
     const overrides = { ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}), ...(input.drop_teachers ? ensembleResumeOverrides(target, input.drop_teachers) : {}) };
     const run = await app.engine.resume(target.id, overrides);
     const view = viewRun(app, run);
