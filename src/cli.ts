@@ -37,6 +37,7 @@ Usage:
                      [--teachers provider/model,...] [--min-score N] [--min-agreement N] [--max-usd N] [--dry-run]
   distillery resume RUN_ID [--max-usd N]  continue a paused or interrupted run
                      [--drop-teachers provider/model,...]  (an ensemble, without a failed teacher)
+                     [--api-key K]      (an evaluation whose candidate needs its key again)
   distillery runs [--status S]          list runs
   distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|openai-dpo|llama-factory|axolotl]
                      [--split train|golden|all] [--min-score N] [--reasoning think|omit] [--system TEXT]
@@ -259,7 +260,7 @@ async function main(argv: string[]): Promise<number> {
       break;
     }
     case 'resume': {
-      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd'), drop_teachers: list(values['drop-teachers']) });
+      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd'), drop_teachers: list(values['drop-teachers']), api_key: values['api-key'] });
       console.log(result.text);
       return watchRun(app, result.structured.run_id);
     }
