@@ -75,7 +75,8 @@ export const resumeRunTool = defineTool({
   description:
     'Continues a paused, interrupted or cancelled run from its journal: finished calls are not paid again. ' +
     'Pass max_usd to raise the run cap when it paused on it. For an ensemble paused because one teacher\'s provider failed for good ' +
-    '(billing, unknown model), pass drop_teachers to continue without it. Returns at once; poll run_status.',
+    '(billing, unknown model), pass drop_teachers to continue without it. An evaluation whose candidate needs a key takes api_key again after a restart ' +
+    '(the key is kept in memory only). Returns at once; poll run_status.',
   input: z.object({
     run_id: runReference,
     max_usd: z.number().positive().max(100_000).optional().describe('New cap for this run in US dollars.'),

@@ -66,7 +66,7 @@ describe('MCP resources', () => {
     expect(resources.map((resource) => resource.uri)).toContain('distillery://exports/res-export');
     const manifest = await readJson('distillery://exports/res-export');
     const files = manifest.files as { name: string; sha256: string; path: string }[];
-    expect(files.map((file) => file.name)).toEqual(['golden.jsonl', 'train.jsonl', 'dataset_info.json']);
+    expect(files.map((file) => file.name)).toEqual(['golden.jsonl', 'train.jsonl', 'dataset_info.json', 'sft.yaml', 'README.md']);
     for (const file of files) {
       const result = await client.readResource({ uri: `distillery://exports/res-export/${file.name}` });
       const text = (result.contents[0] as { text: string }).text;
