@@ -7,16 +7,8 @@ import type { Sample } from '../../src/pipelines/sample.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import { textOf } from '../helpers.js';
 import { expectAlpaca, expectMatchesEntry, expectOpenAi, expectShareGpt, readJsonlStrictly, type Row } from './consumer-rules.js';
-import { makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld } from './fixtures.js';
+import { makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld, callExport, type Exported } from './fixtures.js';
 
-interface Exported {
-  name: string;
-  dir: string;
-  files: { name: string; path: string; role: string; rows: number; sha256: string }[];
-  counts: Record<string, number>;
-  notes: string[];
-  usage: string[];
-}
 
 let fixture: DistilledWorld;
 let app: App;
@@ -24,11 +16,7 @@ let client: Client;
 let runId: string;
 let approved: Sample[];
 
-async function exportDataset(args: Record<string, unknown>): Promise<Exported> {
-  const result = await client.callTool({ name: 'export_dataset', arguments: args });
-  expect(result.isError, textOf(result)).toBeFalsy();
-  return result.structuredContent as unknown as Exported;
-}
+const exportDataset = (args: Record<string, unknown>) => callExport(client, args);
 
 beforeAll(async () => {
   fixture = await distilledWorld();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { textOf } from '../helpers.js';
 import { expectOpenAi, expectOpenAiDpo, readJsonlStrictly } from './consumer-rules.js';
-import { distilledWorld, makeSample, writeCascadeRun, writeRun, type DistilledWorld } from './fixtures.js';
+import { distilledWorld, makeSample, writeCascadeRun, writeRun, type DistilledWorld, callExport, type Exported } from './fixtures.js';
 
 /** Every key LLaMA-Factory's own examples use (examples/train_lora/qwen3_lora_{sft,dpo}.yaml, with their eval block) plus dataset_dir (hparams/data_args.py). */
 const llamaFactoryKeys = new Set([
@@ -26,24 +26,12 @@ const axolotlKeys = new Set([
 ]);
 const axolotlDatasetKeys = new Set(['path', 'ds_type', 'type', 'split', 'field_messages', 'message_property_mappings']);
 
-interface Exported {
-  name: string;
-  dir: string;
-  files: { name: string; path: string; role: string; rows: number }[];
-  counts: Record<string, number>;
-  notes: string[];
-  usage: string[];
-}
 
 let fixture: DistilledWorld;
 let app: App;
 let client: Client;
 
-async function exportDataset(args: Record<string, unknown>): Promise<Exported> {
-  const result = await client.callTool({ name: 'export_dataset', arguments: args });
-  expect(result.isError, textOf(result)).toBeFalsy();
-  return result.structuredContent as unknown as Exported;
-}
+const exportDataset = (args: Record<string, unknown>) => callExport(client, args);
 
 const readYaml = async (file: string) => parse(await readFile(file, 'utf8')) as Record<string, unknown>;
 
