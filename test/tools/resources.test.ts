@@ -85,4 +85,14 @@ describe('distillery export (command line)', () => {
     expect(rows).toHaveLength(cascade.train.length);
     expect(rows[0]).toMatchObject({ system: 'Be brief.', conversations: [{ from: 'human' }, { from: 'gpt' }] });
   });
+
+  it('writes a LLaMA-Factory export with sft.yaml for the given base model and prints how to train it', async () => {
+    const { stdout } = await promisify(execFile)(cliCommand[0], [...cliCommand.slice(1), 'export', '--format', 'llama-factory', '--name', 'lf-cli', '--base-model', 'Qwen/Qwen3-0.6B'], { env: { ...process.env, ...world.env }, cwd: world.dir });
+    const dir = path.join(world.home, 'exports', 'lf-cli');
+    expect(stdout).toContain(`To train: llamafactory-cli train ${path.join(dir, 'sft.yaml')}`);
+    const sft = await readFile(path.join(dir, 'sft.yaml'), 'utf8');
+    expect(sft).toMatch(/^model_name_or_path: Qwen\/Qwen3-0\.6B$/m);
+    expect(sft).toMatch(/^dataset: lf-cli_train$/m);
+    expect(await readFile(path.join(dir, 'README.md'), 'utf8')).toMatch(/^---\nlicense: other|^---\npretty_name: lf-cli/);
+  });
 });
