@@ -127,9 +127,25 @@ describe('evaluate_model', () => {
     expect(run.pause!.message).toContain('http://127.0.0.1:9/v1');
   });
 
+  it("asks an export's golden file given its folder as path, and refuses a path outside the allowed folders", async () => {
+    const exported = await call('export_dataset', { run_ids: [goldenRun], format: 'llama-factory', name: 'eval-source' });
+    const started = await call('evaluate_model', { path: exported.structured.dir, model: 'good-model-4', base_url: fake.baseUrl('openai') });
+    expect(started.structured.source).toBe(path.join(exported.structured.dir, 'golden.jsonl'));
+    const run = await app.engine.wait(started.structured.run_id);
+    expect(run.status).toBe('completed');
+    const status = await call('run_status', { run_id: run.id });
+    expect(status.structured.evaluation).toMatchObject({ questions: goldenCount, win_rate: 1 });
+    const outside = await client.callTool({ name: 'evaluate_model', arguments: { path: '/etc', model: 'm', base_url: 'http://127.0.0.1:11434/v1' } });
+    expect(outside.isError).toBe(true);
+    expect(textOf(outside)).toMatch(/outside the folders Distillery may read/);
+  });
+
   it('refuses a run without a golden set, an unknown baseline and both run_id and path, by name', async () => {
-    const ensemble = await client.callTool({ name: 'evaluate_model', arguments: { run_id: goldenRun, path: 'x', model: 'm', base_url: 'http://127.0.0.1:11434/v1' } });
-    expect(textOf(ensemble)).toMatch(/run_id or path, not both/);
+    const both = await client.callTool({ name: 'evaluate_model', arguments: { run_id: goldenRun, path: 'x', model: 'm', base_url: 'http://127.0.0.1:11434/v1' } });
+    expect(textOf(both)).toMatch(/run_id or path, not both/);
+    const evaluation = app.services.catalog.listRuns().find((run) => run.kind === 'evaluate')!;
+    const noGolden = await client.callTool({ name: 'evaluate_model', arguments: { run_id: evaluation.id, model: 'm', base_url: 'http://127.0.0.1:11434/v1' } });
+    expect(textOf(noGolden)).toMatch(/keeps no golden set/);
     const unknown = await client.callTool({ name: 'evaluate_model', arguments: { run_id: goldenRun, model: 'm', base_url: 'http://127.0.0.1:11434/v1', baseline_model: 'no-such-model' } });
     expect(textOf(unknown)).toMatch(/baseline_model "no-such-model"/);
     const extra = await client.callTool({ name: 'evaluate_model', arguments: { run_id: goldenRun, model: 'm', base_url: 'http://127.0.0.1:11434/v1', temperature: 1 } });

@@ -78,6 +78,6 @@ export async function startEvaluation(services: Services, engine: RunEngine, inp
   checkRunFits(services, estimate.costUsd, { availableUsd: outcome.availableUsd, maxUsd: input.max_usd }, { what: `an evaluation on ${found.questions.length} golden questions`, lower: 'Pick a cheaper baseline_model or judge' }, warnings);
   registerCandidate(services, candidate, input.api_key);
   const params: EvaluateParams = { source: found.source.kind === 'run' ? { kind: 'run', run_id: found.source.run_id, file: found.file } : { kind: 'export', file: found.file }, questions: found.questions.length, candidate, baseline, judge, seed: randomBytes(6).toString('hex'), ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}) };
-  outcome.run = await engine.start('evaluate', `eval ${input.model} vs ${baseline} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
+  outcome.run = await engine.start('evaluate', `${input.model} vs ${baseline} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
   return outcome;
 }
