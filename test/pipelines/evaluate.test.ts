@@ -135,6 +135,8 @@ describe('evaluate_model', () => {
     expect(run.status).toBe('completed');
     const status = await call('run_status', { run_id: run.id });
     expect(status.structured.evaluation).toMatchObject({ questions: goldenCount, win_rate: 1 });
+    // Alpaca rows carry no difficulty: it comes back from the exported run's golden set.
+    expect(Object.keys(status.structured.evaluation.by_difficulty).sort()).toEqual(['easy', 'hard', 'medium']);
     const outside = await client.callTool({ name: 'evaluate_model', arguments: { path: '/etc', model: 'm', base_url: 'http://127.0.0.1:11434/v1' } });
     expect(outside.isError).toBe(true);
     expect(textOf(outside)).toMatch(/outside the folders Distillery may read/);

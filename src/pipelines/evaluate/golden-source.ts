@@ -9,8 +9,8 @@ import { InputError } from '../../errors.js';
 import { isInsideRoots } from '../../files/documents.js';
 import type { RunRecord } from '../../store/catalog.js';
 import { readJsonlArray } from '../../store/jsonl.js';
-import { runFilePath, runFilesFor } from '../run-files.js';
-import type { GoldenQuestion } from './params.js';
+import { runFilePath, runFiles, runFilesFor } from '../run-files.js';
+import type { EvaluateParams, GoldenQuestion } from './params.js';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
@@ -35,7 +35,7 @@ export function readGoldenRow(raw: unknown, fallbackId: string): GoldenQuestion 
   return { id: text(row.id) || fallbackId, instruction, input, reference, difficulty: text(row.difficulty) || 'unknown', topic: text(row.topic) || 'unknown' };
 }
 
-export async function readQuestions(file: string, label: string): Promise<GoldenQuestion[]> {
+async function readQuestions(file: string, label: string): Promise<GoldenQuestion[]> {
   const rows = await readJsonlArray<unknown>(file);
   const questions = rows.map((row, index) => readGoldenRow(row, `${label}-${index + 1}`)).filter((question) => question !== undefined);
   if (questions.length === 0) throw new InputError(`${file} holds no usable golden question (an instruction with a reference answer). Pass a run or export with a golden set.`, 'evaluate_no_golden');
@@ -55,7 +55,7 @@ export async function goldenOfRun(runDir: string, run: RunRecord, warnings: stri
 }
 
 /** The golden file of an export folder (from its export.json) or a .jsonl file, inside the allowed folders. */
-export async function goldenOfPath(requested: string, roots: readonly string[], home: string): Promise<{ file: string; questions: GoldenQuestion[] }> {
+export async function goldenOfPath(requested: string, roots: readonly string[], home: string): Promise<{ file: string; runIds: string[]; questions: GoldenQuestion[] }> {
   const exportsDir = path.join(home, 'exports');
   const resolved = path.resolve(roots[0] ?? exportsDir, requested);
   const real = await realpath(resolved).catch(() => undefined);
@@ -64,10 +64,40 @@ export async function goldenOfPath(requested: string, roots: readonly string[], 
   if (isInsideRoots(real, allowed) === undefined) throw new InputError(`${requested} is outside the folders Distillery may read (${allowed.join(', ')}). Pass an export inside them.`, 'path_outside_roots');
   let file = real;
   if ((await stat(real)).isDirectory()) {
-    const manifest = await readFile(path.join(real, 'export.json'), 'utf8').then((body) => JSON.parse(body) as { files?: { name: string; role: string }[] }, () => undefined);
+    const manifest = await readFile(path.join(real, 'export.json'), 'utf8').then((body) => JSON.parse(body) as { files?: { name: string; role: string }[]; run_ids?: string[] }, () => undefined);
     const golden = manifest?.files?.find((entry) => entry.role === 'golden')?.name;
     if (!golden) throw new InputError(`${requested} holds no golden file: export the run with split all or golden first, or pass the .jsonl file itself.`, 'evaluate_no_golden');
     file = path.join(real, golden);
+    const runIds = manifest?.run_ids ?? [];
+    return { file, runIds, questions: await withRunLabels(await readQuestions(file, path.basename(file, '.jsonl')), runIds, home) };
   }
-  return { file, questions: await readQuestions(file, path.basename(file, '.jsonl')) };
+  return { file, runIds: [], questions: await readQuestions(file, path.basename(file, '.jsonl')) };
+}
+
+/** The questions of a started evaluation's source, read as at its start. */
+export async function readSource(source: EvaluateParams['source'], home: string): Promise<GoldenQuestion[]> {
+  if (source.kind === 'run') return readQuestions(source.file, source.run_id);
+  return withRunLabels(await readQuestions(source.file, path.basename(source.file, '.jsonl')), source.run_ids, home);
+}
+
+/** The question as a chat row holds it: the input after the instruction. */
+const asked = (question: Pick<GoldenQuestion, 'instruction' | 'input'>) => (question.input.trim() ? `${question.instruction}\n\n${question.input}` : question.instruction).trim();
+
+/**
+ * Trainer formats drop difficulty and topic; the export's runs still have them in their golden
+ * files, so questions are matched back to them by their text for the report's breakdowns.
+ */
+async function withRunLabels(questions: GoldenQuestion[], runIds: string[], home: string): Promise<GoldenQuestion[]> {
+  if (!questions.some((question) => question.difficulty === 'unknown')) return questions;
+  const labels = new Map<string, Pick<GoldenQuestion, 'difficulty' | 'topic'>>();
+  const goldenNames = new Set(Object.values(runFiles).map((files) => files.golden).filter((name) => name !== undefined));
+  for (const runId of runIds.filter((id) => /^[\w.-]+$/.test(id))) {
+    for (const name of goldenNames) {
+      for (const row of await readJsonlArray<unknown>(path.join(home, 'runs', runId, name))) {
+        const question = readGoldenRow(row, '');
+        if (question) labels.set(asked(question), { difficulty: question.difficulty, topic: question.topic });
+      }
+    }
+  }
+  return questions.map((question) => (question.difficulty === 'unknown' ? { ...question, ...labels.get(asked(question)) } : question));
 }

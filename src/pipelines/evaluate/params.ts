@@ -2,7 +2,7 @@
 
 export interface EvaluateParams {
   /** Where the golden questions came from: a run's golden set or an export's golden file. */
-  source: { kind: 'run'; run_id: string; file: string } | { kind: 'export'; file: string };
+  source: { kind: 'run'; run_id: string; file: string } | { kind: 'export'; file: string; /** The export's runs, whose golden sets give difficulty and topic back. */ run_ids: string[] };
   questions: number;
   candidate: {
     /** The run-time provider name the candidate is called under (its calls' journal keys use it). */

@@ -13,7 +13,7 @@ import { RunStop } from '../engine.js';
 import { seededOrder } from '../ensemble/schemas.js';
 import { parseTeacher } from '../ensemble/teachers.js';
 import { candidateRegistered } from './endpoint.js';
-import { readQuestions } from './golden-source.js';
+import { readSource } from './golden-source.js';
 import { evaluateFiles, evaluateStages, type EvaluateParams, type GoldenQuestion } from './params.js';
 import { evaluationReport, type Grade } from './report.js';
 import { evaluationAnswerSchema, evaluationVerdictSchema } from './schemas.js';
@@ -23,7 +23,7 @@ export async function runEvaluate(context: RunContext<EvaluateParams>): Promise<
   if (!candidateRegistered(services, params)) {
     throw new RunStop('paused', { reason: 'provider', message: `The candidate at ${params.candidate.base_url} needs its api_key, which Distillery keeps in memory only and this process does not have. Call resume_run with api_key to continue; calls already made are not paid again.` });
   }
-  const questions = await loadQuestions(dir, params);
+  const questions = await loadQuestions(dir, params, services.config.home);
   for (const stage of Object.values(evaluateStages)) progress.setTotal(stage, questions.length);
   const grades = await openFresh(dir, evaluateFiles.grades);
   const collected: Grade[] = [];
@@ -91,10 +91,10 @@ async function gradeQuestion(context: RunContext<EvaluateParams>, question: Gold
 }
 
 /** The golden questions as the run first read them: a snapshot in the run folder, so a resume asks the same ones. */
-async function loadQuestions(dir: string, params: EvaluateParams): Promise<GoldenQuestion[]> {
+async function loadQuestions(dir: string, params: EvaluateParams, home: string): Promise<GoldenQuestion[]> {
   const snapshot = path.join(dir, evaluateFiles.questions);
   if (await stat(snapshot).then(() => true, () => false)) return readJsonlArray<GoldenQuestion>(snapshot);
-  const questions = await readQuestions(params.source.file, params.source.kind === 'run' ? params.source.run_id : path.basename(params.source.file, '.jsonl'));
+  const questions = await readSource(params.source, home);
   const temp = `${snapshot}.tmp`;
   await writeFile(temp, questions.map((question) => JSON.stringify(question) + '\n').join(''));
   await rename(temp, snapshot);

@@ -56,7 +56,10 @@ export function resolveModelName(services: Services, name: string, argument: str
 
 async function findQuestions(services: Services, engine: RunEngine, input: EvaluateInput, roots: readonly string[], warnings: string[]) {
   if (input.run_id && input.path) throw new InputError('Pass run_id or path, not both: the golden questions come from one of them.', 'input_invalid');
-  if (input.path) return { ...(await goldenOfPath(input.path, roots, services.config.home)), source: { kind: 'export' as const } };
+  if (input.path) {
+    const found = await goldenOfPath(input.path, roots, services.config.home);
+    return { ...found, source: { kind: 'export' as const, run_ids: found.runIds } };
+  }
   const run = input.run_id ? engine.get(input.run_id) : services.catalog.listRuns({ status: 'completed' }).find((entry) => entry.kind === 'cascade');
   if (!run) throw new InputError('No completed cascade run holds a golden set yet. Pass run_id of a run with a golden set, or path of an export with a golden file.', 'evaluate_no_golden');
   return { ...(await goldenOfRun(engine.runDir(run.id), run, warnings)), source: { kind: 'run' as const, run_id: run.id } };
@@ -77,7 +80,7 @@ export async function startEvaluation(services: Services, engine: RunEngine, inp
   for (const [role, name] of [['generate', baseline], ['judge', judge]] as const) services.llm.requireKey(services.llm.resolve(role, resolveModelName(services, name, role)));
   checkRunFits(services, estimate.costUsd, { availableUsd: outcome.availableUsd, maxUsd: input.max_usd }, { what: `an evaluation on ${found.questions.length} golden questions`, lower: 'Pick a cheaper baseline_model or judge' }, warnings);
   registerCandidate(services, candidate, input.api_key);
-  const params: EvaluateParams = { source: found.source.kind === 'run' ? { kind: 'run', run_id: found.source.run_id, file: found.file } : { kind: 'export', file: found.file }, questions: found.questions.length, candidate, baseline, judge, seed: randomBytes(6).toString('hex'), ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}) };
+  const params: EvaluateParams = { source: found.source.kind === 'run' ? { kind: 'run', run_id: found.source.run_id, file: found.file } : { kind: 'export', file: found.file, run_ids: found.source.run_ids }, questions: found.questions.length, candidate, baseline, judge, seed: randomBytes(6).toString('hex'), ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}) };
   outcome.run = await engine.start('evaluate', `${input.model} vs ${baseline} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
   return outcome;
 }
