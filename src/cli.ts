@@ -18,6 +18,7 @@ import { listRunsTool } from './tools/list-runs.js';
 import { resumeRunTool } from './tools/resume-run.js';
 import { exportDatasetTool } from './tools/export-dataset.js';
 import { startEnsembleTool } from './tools/start-ensemble.js';
+import { evaluateModelTool } from './tools/evaluate-model.js';
 import { watchRun } from './cli-progress.js';
 import { acquireHomeLock } from './store/home-lock.js';
 import { refuseUnknownFlags } from './cli-flags.js';
@@ -39,10 +40,15 @@ Usage:
                      [--teachers provider/model,...] [--min-score N] [--min-agreement N] [--max-usd N] [--dry-run]
   distillery resume RUN_ID [--max-usd N]  continue a paused or interrupted run
                      [--drop-teachers provider/model,...]  (an ensemble, without a failed teacher)
+                     [--api-key K]      (an evaluation whose candidate needs its key again)
   distillery runs [--status S]          list runs
-  distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|llama-factory] [--split train|golden|all]
-                     [--min-score N] [--reasoning think|omit] [--system TEXT] [--style alpaca|sharegpt|openai]
-                     [--name NAME] [--path DIR]  write approved samples (default: latest run, jsonl, all)
+  distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|openai-dpo|llama-factory|axolotl]
+                     [--split train|golden|all] [--min-score N] [--reasoning think|omit] [--system TEXT]
+                     [--style alpaca|sharegpt|openai] [--base-model HF_ID] [--language en] [--name NAME] [--path DIR]
+                                        write approved samples (default: latest run, jsonl, all)
+  distillery eval --model M --base-url URL [--run RUN_ID | --path EXPORT_DIR] [--api-key K]
+                     [--baseline provider/model] [--judge provider/model] [--max-usd N] [--dry-run]
+                                        judge a model at an OpenAI-compatible URL against a baseline on a golden set
   distillery budget [--month YYYY-MM]   budget status
   distillery plan [--budget N] [--next-month]
                                         a month plan: which runs, their cost range and outputs (calls no model)
@@ -78,6 +84,13 @@ const options = {
   reasoning: { type: 'string' },
   system: { type: 'string' },
   style: { type: 'string' },
+  'base-model': { type: 'string' },
+  model: { type: 'string' },
+  'base-url': { type: 'string' },
+  'api-key': { type: 'string' },
+  baseline: { type: 'string' },
+  judge: { type: 'string' },
+  language: { type: 'string' },
   name: { type: 'string' },
   path: { type: 'string' },
   month: { type: 'string' },
@@ -178,7 +191,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // Only commands that run the engine write the home: they take its lock (one writer at a time) and
   // take over runs left `running`. A read-only command or a dry run beside the MCP server does neither.
-  const writes = ['serve', 'distill', 'cascade', 'ensemble', 'resume'].includes(command) && !values['dry-run'];
+  const writes = ['serve', 'distill', 'cascade', 'ensemble', 'eval', 'resume'].includes(command) && !values['dry-run'];
   if (writes) await acquireHomeLock(config.home, command);
   const app = await createApp(config, { recover: writes });
   switch (command) {
@@ -236,6 +249,20 @@ async function main(argv: string[]): Promise<number> {
         dry_run: values['dry-run'],
       });
     }
+    case 'eval': {
+      if (!values.model || !values['base-url']) throw new DistilleryError('input_invalid', 'eval needs --model M and --base-url URL (the candidate, e.g. --base-url http://127.0.0.1:11434/v1 for Ollama).');
+      return startAndWatch(app, evaluateModelTool, {
+        run_id: values.run,
+        path: values.path,
+        model: values.model,
+        base_url: values['base-url'],
+        api_key: values['api-key'],
+        baseline_model: values.baseline,
+        judge: values.judge,
+        max_usd: number(values, 'max-usd'),
+        dry_run: values['dry-run'],
+      });
+    }
     case 'export': {
       const result = await runTool(app, exportDatasetTool, {
         run_ids: positionals.length > 1 ? positionals.slice(1) : undefined,
@@ -245,6 +272,8 @@ async function main(argv: string[]): Promise<number> {
         reasoning: values.reasoning,
         system_prompt: values.system,
         llama_factory_style: values.style,
+        base_model: values['base-model'],
+        language: values.language,
         name: values.name,
         path: values.path,
       });
@@ -252,7 +281,7 @@ async function main(argv: string[]): Promise<number> {
       break;
     }
     case 'resume': {
-      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd'), drop_teachers: list(values['drop-teachers']) });
+      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd'), drop_teachers: list(values['drop-teachers']), api_key: values['api-key'] });
       console.log(result.text);
       return watchRun(app, result.structured.run_id);
     }

@@ -64,6 +64,8 @@ export const runFiles: Readonly<Record<RunKind, RunFileSet>> = {
   distill: { judged: distillFiles.validated, train: distillFiles.golden, golden: distillFiles.golden, goldenHeldOut: false, metrics: metricsFile },
   cascade: { judged: cascadeFiles.validated, train: cascadeFiles.train, golden: cascadeFiles.golden, goldenHeldOut: true, metrics: metricsFile },
   ensemble: { judged: ensembleFiles.consensus, preference: ensembleFiles.preferences, goldenHeldOut: false, metrics: metricsFile },
+  // An evaluation writes grades (grades.jsonl), not samples: nothing of it is reviewed or exported.
+  evaluate: { goldenHeldOut: false, metrics: metricsFile },
 };
 
 export function runFilesFor(kind: RunKind): RunFileSet {

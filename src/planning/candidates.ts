@@ -21,7 +21,7 @@ import { defaultGoldenFraction } from '../pipelines/cascade/golden.js';
 import { sizeCascade } from './cascade-sizing.js';
 
 export interface PlannedRun {
-  kind: RunKind;
+  kind: Exclude<RunKind, 'evaluate'>;
   label: string;
   tool: 'distill_file' | 'start_cascade' | 'start_ensemble';
   /** The arguments to pass to the tool to start this run. */

@@ -56,6 +56,7 @@ export async function loadHistory(services: Services): Promise<PastRun[]> {
   const read: Record<string, number> = {};
   // Newest first; a distillation's journal may be megabytes, so stop reading a kind once enough are known.
   for (const run of services.catalog.listRuns({ status: 'completed' })) {
+    if (run.kind === 'evaluate') continue; // makes no samples: nothing to calibrate a dataset run on
     if ((read[run.kind] = (read[run.kind] ?? 0) + 1) > perKindLimit) continue;
     if (!known.has(run.id)) known.set(run.id, await readPastRun(services, run).catch(() => null));
     const past = known.get(run.id);

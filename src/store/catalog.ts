@@ -10,7 +10,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { DistilleryError, InputError, errorMessage } from '../errors.js';
 
-export type RunKind = 'distill' | 'cascade' | 'ensemble';
+export type RunKind = 'distill' | 'cascade' | 'ensemble' | 'evaluate';
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 export interface RunPause {
   reason: 'budget' | 'failures' | 'provider' | 'write_error';

@@ -14,5 +14,6 @@ import { reviewSamplesTool } from './review-samples.js';
 import { exportDatasetTool } from './export-dataset.js';
 import { planBudgetTool } from './plan-budget.js';
 import { setBudgetTool } from './set-budget.js';
+import { evaluateModelTool } from './evaluate-model.js';
 
-export const tools: AnyTool[] = [checkSetupTool, budgetStatusTool, planBudgetTool, setBudgetTool, listDocumentsTool, distillFileTool, startCascadeTool, startEnsembleTool, runStatusTool, listRunsTool, cancelRunTool, resumeRunTool, reviewSamplesTool, exportDatasetTool];
+export const tools: AnyTool[] = [checkSetupTool, budgetStatusTool, planBudgetTool, setBudgetTool, listDocumentsTool, distillFileTool, startCascadeTool, startEnsembleTool, runStatusTool, listRunsTool, cancelRunTool, resumeRunTool, reviewSamplesTool, exportDatasetTool, evaluateModelTool];

@@ -29,12 +29,14 @@ export const runView = z.object({
   created_at: z.string(),
   finished_at: z.string().optional(),
   folder: z.string(),
+  /** Evaluation runs: win, tie and loss rates against the baseline, mean scores, by difficulty and topic, the worst answers. */
+  evaluation: z.record(z.string(), z.unknown()).optional(),
 });
 export type RunView = z.infer<typeof runView>;
 
 export function viewRun(app: App, run: RunRecord): RunView {
   const live = app.engine.liveProgress(run.id);
-  const progress = (live ? live.snapshot() : run.progress) as Partial<ProgressData> & { etaSeconds?: number };
+  const progress = (live ? live.snapshot() : run.progress) as Partial<ProgressData> & { etaSeconds?: number; metrics?: { evaluation?: Record<string, unknown>; shortfall?: Shortfall | null } };
   const counts = progress.counts ?? {};
   const approved = counts.approved ?? 0;
   const judged = approved + (counts.rejected ?? 0);
@@ -59,6 +61,7 @@ export function viewRun(app: App, run: RunRecord): RunView {
     created_at: run.createdAt,
     ...(run.finishedAt ? { finished_at: run.finishedAt } : {}),
     folder: app.engine.runDir(run.id),
+    ...(run.kind === 'evaluate' ? { evaluation: evaluationOf(progress, counts) } : {}),
   };
 }
 
@@ -71,7 +74,24 @@ function cascadeShortfall(run: RunRecord, progress: Partial<ProgressData> & { me
   return shortfallSoFar(run.params as unknown as CascadeParams, progress.counts ?? {}, `the run is ${how}${next}`);
 }
 
-const verbs: Record<string, string> = { distill: 'distilling', cascade: 'cascade for', ensemble: 'ensemble on' };
+/** The finished report, or while running the win, tie and loss counts so far. */
+function evaluationOf(progress: { metrics?: { evaluation?: Record<string, unknown> } }, counts: Record<string, number>): Record<string, unknown> {
+  if (progress.metrics?.evaluation) return progress.metrics.evaluation;
+  const graded = (counts.win ?? 0) + (counts.tie ?? 0) + (counts.loss ?? 0);
+  const rate = (name: string) => (graded ? (counts[name] ?? 0) / graded : 0);
+  return { questions: graded, win_rate: rate('win'), tie_rate: rate('tie'), loss_rate: rate('loss'), partial: true };
+}
+
+type EvaluationSummary = { questions?: number; win_rate?: number; tie_rate?: number; loss_rate?: number; mean_score?: number; by_difficulty?: Record<string, EvaluationSummary> };
+
+/** "40 questions graded: 75% won, 10% tied, 15% lost against the baseline, mean score 8.1 (easy 90% won, ...)". */
+function describeEvaluation(evaluation: EvaluationSummary): string {
+  const rates = (entry: EvaluationSummary) => `${percent(entry.win_rate ?? 0)} won, ${percent(entry.tie_rate ?? 0)} tied, ${percent(entry.loss_rate ?? 0)} lost`;
+  const levels = Object.entries(evaluation.by_difficulty ?? {}).map(([level, entry]) => `${level}: ${percent(entry.win_rate ?? 0)} won of ${entry.questions}, mean ${entry.mean_score}`);
+  return `${evaluation.questions} questions graded: ${rates(evaluation)} against the baseline${evaluation.mean_score !== undefined ? `, mean score ${evaluation.mean_score}` : ''}${levels.length ? ` (${levels.join('; ')})` : ''}`;
+}
+
+const verbs: Record<string, string> = { distill: 'distilling', cascade: 'cascade for', ensemble: 'ensemble on', evaluate: 'evaluating' };
 
 /** One or two sentences a person can read: "Run r-... distilling legal_guide.txt: 212 of 420 pairs validated, ..." */
 export function describeRun(view: RunView): string {
@@ -80,6 +100,8 @@ export function describeRun(view: RunView): string {
   const parts: string[] = [];
   if (validate) parts.push(`${validate.done} of ${validate.total ?? '?'} pairs validated`);
   else if (view.counts.generated) parts.push(`${view.counts.generated} pairs generated`);
+  const evaluation = view.evaluation as EvaluationSummary | undefined;
+  if (evaluation?.questions) parts.push(describeEvaluation(evaluation));
   if (view.approval_rate !== null) parts.push(`${percent(view.approval_rate)} approved (${view.counts.approved ?? 0} pairs)`);
   parts.push(`${usd(view.spent_usd)} spent`);
   const status =
