@@ -108,10 +108,11 @@ const commandFlags: Record<string, readonly (keyof typeof options)[]> = {
   plan: ['budget', 'next-month'],
   runs: ['status'],
   distill: ['input', 'pairs-per-chunk', 'chunk-tokens', 'overlap-tokens', 'min-score', 'max-usd', 'dry-run'],
-  cascade: ['domain', 'samples', 'golden-fraction', 'stage-a-only', 'pairs-per-call', 'min-score', 'max-usd', 'dry-run'],
+  cascade: ['domain', 'samples', 'target', 'golden-fraction', 'stage-a-only', 'pairs-per-call', 'min-score', 'max-usd', 'dry-run'],
   ensemble: ['prompts', 'run', 'domain', 'samples', 'teachers', 'min-score', 'min-agreement', 'max-usd', 'dry-run'],
-  export: ['format', 'split', 'min-score', 'reasoning', 'system', 'style', 'name', 'path'],
-  resume: ['max-usd', 'drop-teachers'],
+  eval: ['run', 'path', 'model', 'base-url', 'api-key', 'baseline', 'judge', 'max-usd', 'dry-run'],
+  export: ['format', 'split', 'min-score', 'reasoning', 'system', 'style', 'base-model', 'language', 'name', 'path'],
+  resume: ['max-usd', 'drop-teachers', 'api-key'],
 };
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];

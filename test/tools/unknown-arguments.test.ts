@@ -70,7 +70,7 @@ describe('unknown tool arguments', () => {
 
   it('refuses an unknown argument in every tool, and tools/list shows each input schema closed, with its descriptions', async () => {
     const { tools } = await client.listTools();
-    expect(tools.length).toBe(14);
+    expect(tools.length).toBe(15);
     for (const tool of tools) {
       const schema = tool.inputSchema as { additionalProperties?: unknown; properties?: Record<string, { description?: string }> };
       expect(schema.additionalProperties, tool.name).toBe(false);
@@ -106,7 +106,7 @@ describe('unknown command-line flags', () => {
       cli(['setup', '--verbose']),
     ]);
     expect(batch.code).toBe(2);
-    expect(batch.output).toContain('The cascade command does not know --batch, so nothing was done. It takes: --domain, --samples, --golden-fraction, --stage-a-only, --pairs-per-call, --min-score, --max-usd, --dry-run.');
+    expect(batch.output).toContain('The cascade command does not know --batch, so nothing was done. It takes: --domain, --samples, --target, --golden-fraction, --stage-a-only, --pairs-per-call, --min-score, --max-usd, --dry-run.');
     expect(typo.code).toBe(2);
     expect(typo.output).toContain('The cascade command does not know --sampels');
     expect(elsewhere.code).toBe(2);
