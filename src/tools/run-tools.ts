@@ -1,5 +1,6 @@
 /** run_status, list_runs, cancel_run and resume_run: watching and steering background runs. */
 import { z } from 'zod';
+import { dashboardUri } from '../dashboard/page.js';
 import { defineTool } from './define.js';
 import { describeRun, runView, viewRun } from './run-view.js';
 import { ensembleResumeOverrides } from '../pipelines/ensemble/teachers.js';
@@ -17,6 +18,7 @@ export const runStatusTool = defineTool({
   input: z.object({ run_id: runReference, wait_seconds: z.int().min(0).max(50).optional() }),
   output: runView.extend({ budget_alerts: z.array(z.string()) }),
   annotations: { readOnlyHint: true, openWorldHint: false },
+  ui: dashboardUri,
   async handle(input, { app, progress }) {
     let run = app.engine.get(input.run_id);
     const deadline = Date.now() + (input.wait_seconds ?? 0) * 1000;
