@@ -16,7 +16,8 @@ function chartBox(name: string, series: Record<string, (number | null)[]>): HTML
 function mount(box: HTMLElement, options: Omit<uPlot.Options, 'width' | 'height'>, data: uPlot.AlignedData): void {
   requestAnimationFrame(() => {
     const width = Math.max(280, box.clientWidth || 560);
-    new uPlot({ ...options, width, height: 220 }, data, box);
+    // A legend of names only: the figures are in the cards and on hover they would flicker.
+    new uPlot({ legend: { live: false }, ...options, width, height: 220 }, data, box);
   });
 }
 

@@ -31,13 +31,21 @@ export class Controller {
 
   constructor(private readonly host: Host, private readonly render: () => void) {}
 
+  /** The arguments the chat called review_samples with: the page keeps its filters. */
+  acceptInput(toolName: string | undefined, args: Record<string, unknown>): void {
+    if (toolName !== 'review_samples') return;
+    const filters: Filters = {};
+    for (const key of ['status', 'min_score', 'difficulty', 'topic', 'query', 'rejection_reason'] as const) if (args[key] !== undefined) (filters as Record<string, unknown>)[key] = args[key];
+    this.state.reviewState = { ...this.state.reviewState, filters };
+  }
+
   /** A tool result the host pushed (the one the page was opened with). */
   accept(result: ToolResult, toolName?: string): void {
     const data = result.structuredContent;
     if (result.isError || !data) return this.say(errorText(result), true);
     const name = toolName ?? ('budget_usd' in data ? 'budget_status' : 'samples' in data ? 'review_samples' : 'stages' in data ? 'run_status' : undefined);
     if (name === 'budget_status') this.takeBudget(result);
-    else if (name === 'review_samples') this.takeReview(result, { run_id: data.run_id, limit: pageSize, max_chars: maxChars });
+    else if (name === 'review_samples') this.takeReview(result, { run_id: data.run_id, limit: pageSize, max_chars: maxChars, ...this.filterArgs() });
     else if (name === 'run_status') this.state.run = data as unknown as RunView;
     if (name) this.state.tab = name === 'budget_status' ? 'budget' : name === 'review_samples' ? 'review' : 'run';
     this.render();
@@ -95,6 +103,9 @@ export class Controller {
     filter: (filters: Filters) => {
       this.state.reviewState = { filters, selected: 0, editing: false };
       void this.reviewPage([{ run_id: this.runId(), limit: pageSize, max_chars: maxChars, ...this.filterArgs() }]);
+    },
+    draft: (filters: Filters) => {
+      this.state.reviewState.filters = filters;
     },
     decide: (decisions, undo) => void this.decide(decisions, undo),
     undo: () => void this.undoLast(),

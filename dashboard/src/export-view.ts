@@ -27,10 +27,10 @@ export function exportView(run: RunView | undefined, review: ReviewPage | undefi
     h('label', {}, 'format ', h('select', { name: 'format' }, ...formats.map((format) => h('option', { value: format }, format)))),
     h('label', {}, 'split ', h('select', { name: 'split' }, ...splits.map((split) => h('option', { value: split }, split)))),
     h('label', {}, 'min score ', h('input', { name: 'min_score', type: 'number', min: 0, max: 10, step: 0.5, placeholder: 'approved only' })),
-    h('button', { type: 'submit' }, `Export ${run.name}`),
+    h('button', { type: 'button', 'data-apply': '' }, `Export ${run.name}`),
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
+  // No form submission: a sandboxed MCP App frame without allow-forms never fires submit.
+  form.querySelector('[data-apply]')!.addEventListener('click', () => {
     const data = new FormData(form);
     const score = String(data.get('min_score') ?? '').trim();
     onExport({ run_ids: [run.run_id], format: String(data.get('format')), split: String(data.get('split')), ...(score ? { min_score: Number(score) } : {}) });

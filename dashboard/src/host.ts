@@ -12,15 +12,20 @@ export interface Host {
 }
 
 /** A tool result as it arrives: which tool produced it, when the host says so. */
-export type ResultListener = (result: ToolResult, toolName: string | undefined) => void;
-
-export async function connectHost(onResult: ResultListener): Promise<Host> {
-  return window.parent !== window ? connectApp(onResult) : browserHost();
+export interface HostListener {
+  input(toolName: string | undefined, args: Record<string, unknown>): void;
+  result(result: ToolResult, toolName: string | undefined): void;
 }
 
-async function connectApp(onResult: ResultListener): Promise<Host> {
+export async function connectHost(listener: HostListener): Promise<Host> {
+  return window.parent !== window ? connectApp(listener) : browserHost();
+}
+
+async function connectApp(listener: HostListener): Promise<Host> {
   const app = new App({ name: 'distillery-dashboard', version: '1.0.0' }, {}, { autoResize: true });
-  app.ontoolresult = (result) => onResult(result as ToolResult, app.getHostContext()?.toolInfo?.tool.name);
+  const toolName = () => app.getHostContext()?.toolInfo?.tool.name;
+  app.ontoolinput = (params) => listener.input(toolName(), params.arguments ?? {});
+  app.ontoolresult = (result) => listener.result(result as ToolResult, toolName());
   await app.connect();
   return {
     kind: 'mcp-app',

@@ -47,18 +47,22 @@ function followRun(): void {
 }
 
 async function boot(): Promise<void> {
-  // A result the host sends while the connection is still being made waits for the controller.
-  const early: Parameters<Controller['accept']>[] = [];
-  const host = await connectHost((result, toolName) => {
-    if (!controller) return void early.push([result, toolName]);
-    controller.accept(result, toolName);
-    void controller.loadAll();
+  // What the host sends while the connection is still being made waits for the controller.
+  const early: (() => void)[] = [];
+  const later = (step: () => void) => (controller ? step() : early.push(step));
+  const host = await connectHost({
+    input: (toolName, args) => later(() => controller.acceptInput(toolName, args)),
+    result: (result, toolName) =>
+      later(() => {
+        controller.accept(result, toolName);
+        void controller.loadAll();
+      }),
   });
   controller = new Controller(host, render);
   document.addEventListener('keydown', (event) => {
     if (controller.state.tab === 'review' && reviewKeys(event, controller.state.review, controller.state.reviewState, controller.review)) event.preventDefault();
   });
-  for (const [result, toolName] of early) controller.accept(result, toolName);
+  for (const step of early) step();
   render();
   // In a chat the host pushes the tool result soon after connecting; the rest is read meanwhile.
   await controller.loadAll();

@@ -31,6 +31,8 @@ export interface ReviewState {
 
 export interface ReviewActions {
   filter(filters: Filters): void;
+  /** Keeps what is typed into the filters across re-renders, without reading a page. */
+  draft(filters: Filters): void;
   decide(decisions: Decision[], undo: { sample: Sample; action: Decision['action'] }): void;
   undo(): void;
   page(step: 1 | -1): void;
@@ -78,14 +80,20 @@ function filterBar(filters: Filters, actions: ReviewActions): HTMLElement {
     h('input', { name: 'topic', placeholder: 'topic', value: filters.topic ?? '', 'aria-label': 'topic' }),
     h('input', { name: 'query', placeholder: 'words', value: filters.query ?? '', 'aria-label': 'text' }),
     h('input', { name: 'rejection_reason', placeholder: 'rejection reason', value: filters.rejection_reason ?? '', 'aria-label': 'rejection reason' }),
-    h('button', { type: 'submit' }, 'Filter'),
+    h('button', { type: 'button', 'data-apply': '' }, 'Filter'),
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
+  const read = (): Filters => {
     const data = new FormData(form);
     const text = (name: string) => String(data.get(name) ?? '').trim() || undefined;
     const score = text('min_score');
-    actions.filter({ status: text('status'), min_score: score === undefined ? undefined : Number(score), difficulty: text('difficulty'), topic: text('topic'), query: text('query'), rejection_reason: text('rejection_reason') });
+    return { status: text('status'), min_score: score === undefined ? undefined : Number(score), difficulty: text('difficulty'), topic: text('topic'), query: text('query'), rejection_reason: text('rejection_reason') };
+  };
+  form.addEventListener('input', () => actions.draft(read()));
+  form.addEventListener('change', () => actions.draft(read()));
+  // No form submission: a sandboxed MCP App frame without allow-forms never fires submit.
+  form.querySelector('[data-apply]')!.addEventListener('click', () => actions.filter(read()));
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') event.preventDefault(), actions.filter(read());
   });
   return form;
 }
@@ -101,6 +109,14 @@ function detail(sample: Sample, editing: boolean, actions: ReviewActions): HTMLE
     field('Input', sample.input, 'input'),
     field('Output', sample.output, 'output'),
     h('div', { class: 'judge' }, h('h3', {}, `Judge (${sample.judge.by}${sample.judge.model ? `, ${sample.judge.model}` : ''})`), h('p', {}, sample.judge.reason || '–')),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('button', { 'data-action': 'approve', onclick: () => actions.decide([{ sample_id: sample.id, action: 'approve' }], { sample, action: 'approve' }) }, 'Approve (a)'),
+      h('button', { 'data-action': 'reject', onclick: () => actions.decide([{ sample_id: sample.id, action: 'reject' }], { sample, action: 'reject' }) }, 'Reject (r)'),
+      editing ? h('button', { 'data-action': 'save', onclick: () => saveEdit(sample, actions) }, 'Save edit (Ctrl+Enter)') : h('button', { 'data-action': 'edit', onclick: () => actions.edit(true) }, 'Edit (e)'),
+      h('button', { 'data-action': 'undo', onclick: () => actions.undo() }, 'Undo (u)'),
+    ),
     sample.human ? h('p', { class: 'human' }, `Decided by ${sample.human.by}: ${sample.human.action} at ${sample.human.at}${sample.human.note ? ` (${sample.human.note})` : ''}`) : null,
     editing ? h('p', { class: 'muted' }, 'Ctrl+Enter saves the edit (and approves); Esc cancels.') : null,
   );

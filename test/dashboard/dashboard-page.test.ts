@@ -74,8 +74,8 @@ describe(`dashboard page at /dashboard in chromium${skipNote}`, () => {
   it.skipIf(!hasChromium)('reviews by keyboard: j/k move, a approves, r rejects, u undoes, each decision as review_samples records it', async () => {
     await page.click('[data-tab=review]');
     await page.selectOption('[data-filters] select[name=status]', 'rejected');
-    await page.click('[data-filters] button[type=submit]');
-    await page.waitForSelector('[data-samples] li.selected');
+    await page.click('[data-filters] [data-apply]');
+    await page.waitForSelector(`[data-matched="${fixture.total - fixture.approved}"] ~ .review li.selected`);
     const rejected = (await reviewPage({ status: 'rejected' })).samples.map((sample) => sample.id);
     expect(await page.getAttribute('[data-samples] li.selected', 'data-sample-id')).toBe(rejected[0]);
     await page.keyboard.press('j');
@@ -97,8 +97,8 @@ describe(`dashboard page at /dashboard in chromium${skipNote}`, () => {
 
   it.skipIf(!hasChromium)('edits with e and Ctrl+Enter: the new output is kept, the original beside it', async () => {
     await page.selectOption('[data-filters] select[name=status]', '');
-    await page.click('[data-filters] button[type=submit]');
-    await page.waitForSelector('[data-samples] li.selected');
+    await page.click('[data-filters] [data-apply]');
+    await page.waitForSelector(`[data-matched="${fixture.total}"] ~ .review li.selected`);
     const id = (await page.getAttribute('[data-samples] li.selected', 'data-sample-id'))!;
     await page.keyboard.press('e');
     await page.fill('[data-detail] textarea[name=output]', 'A corrected answer written in the dashboard.');
