@@ -1,6 +1,6 @@
 /**
  * The dashboard page: one self-contained HTML file built from dashboard/ by `npm run build`
- * (vite with vite-plugin-singlefile) into dist/dashboard/index.html. Served as the MCP App
+ * (vite with vite-plugin-singlefile) into dist/dashboard-page/index.html. Served as the MCP App
  * resource and at /dashboard.
  */
 import { readFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { DistilleryError } from '../errors.js';
 export const dashboardUri = 'ui://distillery/dashboard.html';
 
 /** Both src/dashboard (tsx, tests) and dist/dashboard (the package) sit two levels below the package root. */
-export const dashboardFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'dashboard', 'index.html');
+export const dashboardFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'dashboard-page', 'index.html');
 
 let cached: Promise<string> | undefined;
 

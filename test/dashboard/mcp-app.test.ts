@@ -15,7 +15,7 @@ import type { App } from '../../src/app.js';
 import { connectClient, makeApp, makeWorld, repoRoot, sentinels, type TestWorld } from '../helpers.js';
 import { hasChromium, launchBrowser, skipNote, watchRequests } from './browser.js';
 import { seedDashboard, type DashboardFixture } from './fixtures.js';
-import type { OpenRequest } from './host/host.js';
+import type { HostWindow, OpenRequest } from './host/open-request.js';
 import { ensureDashboardBuilt } from './page-build.js';
 
 const uri = 'ui://distillery/dashboard.html';
@@ -68,8 +68,8 @@ async function openInHost(name: string, args: Record<string, unknown>): Promise<
   await page.exposeFunction('callServerTool', (params: { name: string; arguments?: Record<string, unknown> }) => client.callTool(params));
   await page.setContent(hostHtml);
   const request: OpenRequest = { html: resource.text, csp: resource._meta?.ui?.csp ?? {}, tool: { name: tool.name, inputSchema: tool.inputSchema }, args, result: result as Record<string, unknown> };
-  await page.evaluate((open) => window.openApp(open), request);
-  await page.waitForFunction(() => window.appReady === true);
+  await page.evaluate((open) => (globalThis as unknown as HostWindow).openApp(open), request);
+  await page.waitForFunction(() => (globalThis as unknown as HostWindow).appReady === true);
   const frame = page.frames().find((item) => item !== page.mainFrame())!;
   return { page, frame };
 }

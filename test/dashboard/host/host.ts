@@ -6,20 +6,7 @@
  */
 import { AppBridge, PostMessageTransport } from '@modelcontextprotocol/ext-apps/app-bridge';
 
-interface Csp {
-  connectDomains?: string[];
-  resourceDomains?: string[];
-  frameDomains?: string[];
-  baseUriDomains?: string[];
-}
-
-export interface OpenRequest {
-  html: string;
-  csp: Csp;
-  tool: { name: string; inputSchema: Record<string, unknown> };
-  args: Record<string, unknown>;
-  result: Record<string, unknown>;
-}
+import type { Csp, OpenRequest } from './open-request.js';
 
 declare global {
   interface Window {
