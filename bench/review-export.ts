@@ -74,7 +74,7 @@ async function writeLines(file: string, rows: Iterable<unknown>): Promise<void> 
   await writeFile(file, text, { flag: 'a' });
 }
 
-async function benchApp(): Promise<{ app: App; folder: string }> {
+export async function benchApp(): Promise<{ app: App; folder: string }> {
   const folder = await mkdtemp(path.join(os.tmpdir(), 'distillery-bench-review-'));
   await mkdir(path.join(folder, 'docs'));
   const config = loadConfig({ cwd: folder, dotenv: false, env: { DISTILLERY_HOME: path.join(folder, 'home'), DISTILLERY_ROOTS: path.join(folder, 'docs') } });
