@@ -4,7 +4,7 @@
  * and spend across three providers on a dozen days.
  * Run: npm run build && node --import tsx bench/screenshots.ts
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,8 @@ import { createHttpApp } from '../src/http.js';
 import { monthRange } from '../src/store/month.js';
 import { silentLogger } from '../src/util/log.js';
 import { launchBrowser } from '../test/dashboard/browser.js';
-import { writeBenchRun } from './review-export.js';
+import type { App } from '../src/app.js';
+import { screenshotSamples } from './screenshot-samples.js';
 
 const docs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs');
 
@@ -25,7 +26,6 @@ async function main(): Promise<void> {
   const config = loadConfig({ cwd: folder, dotenv: false, env: { DISTILLERY_HOME: path.join(folder, 'home'), DISTILLERY_ROOTS: folder } });
   const app = await createApp(config, { log: silentLogger });
   const runId = 'r-medical-2000';
-  await writeBenchRun(app, runId, 2000, 0.78, 'medical cascade 2026-12-01');
   const month = app.services.guard.status().month;
   const { start } = monthRange(month, config.budget.monthStartDay);
   const providers = [['deepseek', 'deepseek-chat', 'stage_a_generate'], ['openai', 'gpt-4o-mini', 'stage_b_format'], ['anthropic', 'claude-haiku-4-5', 'stage_c_validate']] as const;
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
       await app.services.ledger.append({ at, month, runId, stage, provider, model, usage: { inputTokens: 1000, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: 500 }, reservedUsd: costUsd, costUsd, outcome: 'ok', durationMs: 900 });
     }
   }
+  await writeRun(app, runId, 2000);
   const { hono, close } = createHttpApp(app, { host: '127.0.0.1', port: 0 });
   const server = serveNode({ fetch: hono.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
@@ -61,6 +62,29 @@ async function main(): Promise<void> {
     await app.close();
     await rm(folder, { recursive: true, force: true });
   }
+}
+
+/** A finished cascade: its judged samples, and counters whose stage costs are the ledger's. */
+async function writeRun(app: App, runId: string, count: number): Promise<void> {
+  const samples = [...screenshotSamples(runId, count)];
+  const dir = app.engine.runDir(runId);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'stage_c_validated.jsonl'), samples.map((sample) => JSON.stringify(sample) + '\n').join(''));
+  const approved = samples.filter((sample) => sample.status === 'approved').length;
+  const byStage = app.services.guard.status().byStage;
+  const stage = (name: string, total: number) => ({ total, done: total, ok: total, failed: 0, costUsd: byStage[name] ?? 0 });
+  const generated = Math.round(count * 1.06);
+  const golden = Math.ceil(approved / 10);
+  const now = new Date().toISOString();
+  await app.services.catalog.putRun({
+    id: runId, name: 'medical cascade 2026-12-01', kind: 'cascade', status: 'completed', params: {}, createdAt: now, updatedAt: now, finishedAt: now, spentUsd: 0,
+    progress: {
+      stages: { stage_a_generate: stage('stage_a_generate', Math.ceil(generated / 5)), stage_b_format: stage('stage_b_format', generated), stage_c_validate: stage('stage_c_validate', count) },
+      counts: { generated, duplicates_removed: generated - count, formatted: count, approved, rejected: count - approved, golden, train: approved - golden },
+      drops: {},
+      lastErrors: [],
+    },
+  });
 }
 
 await main();

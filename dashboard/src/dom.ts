@@ -33,9 +33,9 @@ export function duration(seconds: number | null): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-/** Horizontal bars for a few named values, largest first, with the figure written beside each. */
-export function barList(name: string, entries: [string, number][], format: (value: number) => string, extra?: (label: string) => string): HTMLElement {
-  const max = Math.max(0, ...entries.map(([, value]) => value));
+/** Horizontal bars for a few named values, with the figure written beside each; `scale` is a full bar (default the largest). */
+export function barList(name: string, entries: [string, number][], format: (value: number) => string, extra?: (label: string) => string, scale?: number): HTMLElement {
+  const max = scale ?? Math.max(0, ...entries.map(([, value]) => value));
   const rows = entries.map(([label, value]) =>
     h(
       'div',

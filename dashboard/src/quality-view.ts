@@ -30,9 +30,9 @@ export function qualityView(review: ReviewPage | undefined, histogram: ScoreHist
     h(
       'div',
       { class: 'grid3' },
-      card('Approval by difficulty', barList('difficulty', rates(summary.by_difficulty), percent, totals(summary.by_difficulty))),
-      card('Approval by topic', barList('topic', rates(summary.by_topic).slice(0, 12), percent, totals(summary.by_topic))),
-      card('Approval by stage', barList('stage-approval', rates(summary.by_stage), percent, totals(summary.by_stage))),
+      card('Approval by difficulty', barList('difficulty', rates(summary.by_difficulty), percent, totals(summary.by_difficulty), 1)),
+      card('Approval by topic', barList('topic', rates(summary.by_topic).slice(0, 12), percent, totals(summary.by_topic), 1)),
+      card('Approval by stage', barList('stage-approval', rates(summary.by_stage), percent, totals(summary.by_stage), 1)),
     ),
     card('Top rejection reasons', reasons.length ? h('ol', { class: 'reasons', 'data-reasons': '' }, ...reasons) : h('p', { class: 'muted' }, 'No rejections.')),
   );

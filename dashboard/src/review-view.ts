@@ -108,7 +108,7 @@ function detail(sample: Sample, editing: boolean, actions: ReviewActions): HTMLE
     field('Instruction', sample.instruction, 'instruction'),
     field('Input', sample.input, 'input'),
     field('Output', sample.output, 'output'),
-    h('div', { class: 'judge' }, h('h3', {}, `Judge (${sample.judge.by}${sample.judge.model ? `, ${sample.judge.model}` : ''})`), h('p', {}, sample.judge.reason || '–')),
+    h('div', { class: 'judge' }, h('h3', {}, `Judge${judgeName(sample)}`), h('p', {}, sample.judge.reason || '–')),
     h(
       'div',
       { class: 'toolbar' },
@@ -122,6 +122,12 @@ function detail(sample: Sample, editing: boolean, actions: ReviewActions): HTMLE
   );
   if (editing) requestAnimationFrame(() => box.querySelector<HTMLTextAreaElement>('textarea[name=output]')?.focus());
   return box;
+}
+
+/** " (claude-haiku-4-5)" for the model judge; " (filter)" or " (human)" for other deciders. */
+function judgeName(sample: Sample): string {
+  const names = [sample.judge.by === 'judge' ? '' : sample.judge.by, sample.judge.model ?? ''].filter(Boolean);
+  return names.length ? ` (${names.join(', ')})` : '';
 }
 
 /** The keys of the review list; ignored while typing in a filter, except Esc and Ctrl+Enter in an edit. */

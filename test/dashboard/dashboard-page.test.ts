@@ -3,6 +3,8 @@
  * tools give, keyboard review whose decisions review_samples then returns, no secret on the page,
  * and no cross-site or tokenless calls.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/client';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +109,22 @@ describe(`dashboard page at /dashboard in chromium${skipNote}`, () => {
     const sample = (await reviewPage({})).samples.find((item) => item.id === id) as { output?: string; original?: { output: string }; human?: { action: string } };
     expect(sample).toMatchObject({ output: 'A corrected answer written in the dashboard.', human: { action: 'edit' } });
     expect(sample.original?.output).toBeTruthy();
+  });
+
+  it.skipIf(!hasChromium)('exports the chosen format and split, and shows the rows written', async () => {
+    await page.click('[data-tab=export]');
+    await page.selectOption('[data-export] select[name=format]', 'llama-factory');
+    await page.selectOption('[data-export] select[name=split]', 'all');
+    await page.click('[data-export] [data-apply]');
+    const result = page.locator('[data-export-result]');
+    await result.waitFor();
+    const folder = (await result.locator('p.muted').textContent())!.replace(/^Written to /, '');
+    const rows = await result.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[0]!.textContent, tr.children[1]!.textContent]));
+    expect(rows.map(([name]) => name)).toEqual(expect.arrayContaining(['train.jsonl', 'golden.jsonl', 'dataset_info.json']));
+    for (const [name, count] of rows.filter(([name]) => name!.endsWith('.jsonl'))) {
+      const lines = (await readFile(path.join(folder, name!), 'utf8')).split('\n').filter(Boolean).length;
+      expect(String(lines)).toBe(count!.replace(/,/g, ''));
+    }
   });
 
   it.skipIf(!hasChromium)('holds no secret: neither the page nor anything it was sent', async () => {
