@@ -15,6 +15,7 @@ import { benchCascade } from './cascade.js';
 import { benchBudgetStatus, benchCostPerThousand } from './budget-and-cost.js';
 import { benchPdfDryRuns, benchQuality, benchThroughput, makeLargePdf } from './documents.js';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { benchDashboard } from './dashboard.js';
 
 interface Row {
   measure: string;
@@ -35,6 +36,7 @@ const measurements: Record<string, (...args: string[]) => Promise<unknown>> = {
   export: () => benchExport(100_000),
   review: () => benchReview(100_000),
   budget: () => benchBudgetStatus(100_000),
+  dashboard: () => benchDashboard(100_000),
   cost: () => benchCostPerThousand(),
 };
 
@@ -86,6 +88,10 @@ async function main() {
   rows.push({ measure: `review_samples over 100,000 samples (${review.queries} varied calls)`, value: `p50 ${review.p50Ms.toFixed(1)} ms, p95 ${review.p95Ms.toFixed(1)} ms (index built once in ${review.indexSeconds.toFixed(1)} s)`, target: 'p95 <= 50 ms' });
   const budget = measure<Awaited<ReturnType<typeof benchBudgetStatus>>>('budget');
   rows.push({ measure: `budget_status with ${budget.entries.toLocaleString('en-US')} calls in this month's ledger (MCP client in memory)`, value: `p50 ${budget.p50Ms.toFixed(2)} ms, p95 ${budget.p95Ms.toFixed(2)} ms (ledger read at start in ${budget.openSeconds.toFixed(1)} s)`, target: '-' });
+  const dashboard = measure<Awaited<ReturnType<typeof benchDashboard>>>('dashboard');
+  rows.push({ measure: `dashboard review page: review_samples as the page calls it over loopback HTTP (20 samples, full text, score histogram), 100,000 samples, ${dashboard.review.calls} varied calls`, value: `p50 ${dashboard.review.p50Ms.toFixed(1)} ms, p95 ${dashboard.review.p95Ms.toFixed(1)} ms`, target: 'p95 <= 100 ms' });
+  rows.push({ measure: `dashboard data: budget_status with burn-down, list_runs, run_status (${dashboard.ledgerEntries.toLocaleString('en-US')} calls in the ledger), computed in process`, value: `p50 ${dashboard.data.p50Ms.toFixed(2)} ms, p95 ${dashboard.data.p95Ms.toFixed(2)} ms; fetched by the page over loopback HTTP p50 ${dashboard.dataOverHttp.p50Ms.toFixed(1)} ms, p95 ${dashboard.dataOverHttp.p95Ms.toFixed(1)} ms`, target: 'p95 <= 50 ms' });
+  rows.push({ measure: 'dashboard first render in headless chromium: navigation to the drawn burn-down chart (5 loads)', value: dashboard.firstRenderMs ? `median ${[...dashboard.firstRenderMs].sort((a, b) => a - b)[2]!.toFixed(0)} ms (${dashboard.firstRenderMs.map((ms) => ms.toFixed(0)).join(', ')} ms)` : 'not measured: no /usr/bin/chromium', target: '<= 1 s' });
   for (const cost of measure<Awaited<ReturnType<typeof benchCostPerThousand>>>('cost')) {
     rows.push({ measure: `dollars per 1,000 approved pairs, ${cost.pipeline} (${cost.input}), default models, from token counts`, value: `$${cost.usdPer1000.toFixed(2)} ($${cost.expectedUsd.toFixed(3)} for about ${cost.approved.toLocaleString('en-US')} approved)`, target: 'for scale, the seed at 2025 prices: cascade ~$7.50, distill ~$17-25, ensemble $150-500' });
   }

@@ -28,7 +28,9 @@ const usage = `distillery ${version}: turn an LLM budget into fine-tuning datase
 Usage:
   distillery serve                      MCP over stdio (for Claude Desktop)
   distillery serve --http [--port 8787] [--host 127.0.0.1]
-                                        MCP over Streamable HTTP at /mcp, health at /healthz
+                                        MCP over Streamable HTTP at /mcp, health at /healthz, the dashboard at /dashboard
+  distillery dashboard [--port 8787] [--host 127.0.0.1]
+                                        serve --http and print the dashboard's address (budget, runs, review, export)
   distillery distill --input FILE [--pairs-per-chunk N] [--chunk-tokens N] [--overlap-tokens N]
                      [--min-score N] [--max-usd N] [--dry-run]
   distillery cascade --samples N --domain D [--target generated|approved] [--golden-fraction F]
@@ -103,6 +105,7 @@ const options = {
 /** The flags each command reads (help and version go with any); any other is refused by name. */
 const commandFlags: Record<string, readonly (keyof typeof options)[]> = {
   serve: ['http', 'port', 'host'],
+  dashboard: ['port', 'host'],
   setup: [],
   budget: ['month'],
   plan: ['budget', 'next-month'],
@@ -151,9 +154,9 @@ async function startAndWatch(app: App, tool: Parameters<typeof runTool>[1], inpu
 }
 
 /** The MCP server modules load here only: run commands (cascade, distill, ...) start without them. */
-async function serve(app: App, values: Values): Promise<void> {
+async function serve(app: App, values: Values, dashboard = false): Promise<void> {
   app.engine.watchBudgetMonths();
-  if (!values.http) {
+  if (!values.http && !dashboard) {
     const [{ createServer }, { serveStdio }] = await Promise.all([import('./server.js'), import('@modelcontextprotocol/server/stdio')]);
     const handle = await serveStdio(() => createServer(app), { onerror: (error) => app.services.log.warn('stdio error', { error: error.message }) });
     const stop = async () => {
@@ -171,7 +174,10 @@ async function serve(app: App, values: Values): Promise<void> {
   const [{ createHttpApp }, { serve: serveNode }] = await Promise.all([import('./http.js'), import('@hono/node-server')]);
   const { hono, close } = createHttpApp(app, { host, port });
   const server = serveNode({ fetch: hono.fetch, hostname: host, port }, (info) => {
-    process.stderr.write(`Distillery ${version} serving MCP at http://${host.includes(':') ? `[${host}]` : host}:${info.port}/mcp (health: /healthz)\n`);
+    const base = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+    process.stderr.write(`Distillery ${version} serving MCP at ${base}/mcp (health: /healthz, dashboard: /dashboard)\n`);
+    // The token is never printed: the person adds it to the address themselves.
+    if (dashboard) console.log(`Dashboard: ${base}/dashboard${app.config.token ? '#token=<your DISTILLERY_TOKEN>' : ''}  (Ctrl-C stops it)`);
   });
   const stop = async () => {
     server.close();
@@ -192,13 +198,16 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // Only commands that run the engine write the home: they take its lock (one writer at a time) and
   // take over runs left `running`. A read-only command or a dry run beside the MCP server does neither.
-  const writes = ['serve', 'distill', 'cascade', 'ensemble', 'eval', 'resume'].includes(command) && !values['dry-run'];
+  const writes = ['serve', 'dashboard', 'distill', 'cascade', 'ensemble', 'eval', 'resume'].includes(command) && !values['dry-run'];
   if (writes) await acquireHomeLock(config.home, command);
   const app = await createApp(config, { recover: writes });
   switch (command) {
     case 'serve':
       await serve(app, values);
       return -1; // keep running
+    case 'dashboard':
+      await serve(app, values, true);
+      return -1;
     case 'setup':
       console.log((await runTool(app, checkSetupTool, {})).text);
       break;

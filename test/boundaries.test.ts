@@ -20,10 +20,10 @@ const layers: readonly (readonly string[])[] = [
   ['src/services.ts'],
   ['src/pipelines/'],
   ['src/app.ts'],
-  ['src/runs/', 'src/planning/', 'src/review/', 'src/export/'],
-  ['src/tools/', 'src/resources.ts', 'src/mcp-prompts.ts'],
+  ['src/runs/', 'src/planning/', 'src/review/', 'src/export/', 'src/dashboard/'],
+  ['src/tools/', 'src/resources.ts', 'src/dashboard-resource.ts', 'src/mcp-prompts.ts'],
   ['src/server.ts'],
-  ['src/cli.ts', 'src/cli-progress.ts', 'src/cli-flags.ts', 'src/http.ts'],
+  ['src/cli.ts', 'src/cli-progress.ts', 'src/cli-flags.ts', 'src/http.ts', 'src/dashboard-routes.ts'],
 ];
 
 interface Source {

@@ -3,6 +3,8 @@ import { CLIENT_INFO_META_KEY } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { reviewSamples, type ReviewResult } from '../review/review.js';
 import { count, percent, usd } from '../util/format.js';
+import { scoreHistogram, scoreHistogramMetaKey } from '../dashboard/data.js';
+import { dashboardUri } from '../dashboard/page.js';
 import { defineTool, type ToolContext } from './define.js';
 
 const group = z.object({ name: z.string(), total: z.number(), approved: z.number(), rejected: z.number(), pending: z.number(), approval_rate: z.number().nullable() });
@@ -97,12 +99,14 @@ export const reviewSamplesTool = defineTool({
     notes: z.array(z.string()),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  ui: dashboardUri,
   async handle(input, context) {
     const { run_id, limit, cursor, decisions, max_chars, ...filter } = input;
     const result = await reviewSamples(context.app, { run_id, limit, cursor, decisions, max_chars, filter, who: reviewer(context) });
     const notes = notesFor(result);
     return {
       text: describeReview(result, notes),
+      meta: { [scoreHistogramMetaKey]: await scoreHistogram(context.app, result.run) },
       structured: {
         run_id: result.run.id,
         run_name: result.run.name,

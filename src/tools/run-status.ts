@@ -1,5 +1,6 @@
 /** run_status: a run's progress, optionally waiting for it to finish with progress notifications. */
 import { z } from 'zod';
+import { dashboardUri } from '../dashboard/page.js';
 import { defineTool } from './define.js';
 import { describeRun, runReference, runView, viewRun } from './run-view.js';
 
@@ -14,6 +15,7 @@ export const runStatusTool = defineTool({
   input: z.object({ run_id: runReference, wait_seconds: z.int().min(0).max(50).optional() }),
   output: runView.extend({ budget_alerts: z.array(z.string()) }),
   annotations: { readOnlyHint: true, openWorldHint: false },
+  ui: dashboardUri,
   async handle(input, { app, progress }) {
     let run = app.engine.get(input.run_id);
     const deadline = Date.now() + (input.wait_seconds ?? 0) * 1000;
