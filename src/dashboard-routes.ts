@@ -52,11 +52,13 @@ async function callPageTool(c: Context, app: App): Promise<Response> {
     return c.json({ error: 'unsupported_media_type', message: 'Send the tool arguments as a JSON object with Content-Type: application/json.' }, 415);
   }
   const body: unknown = c.get('parsedBody' as never) ?? {};
-  const parsed = tool.input.strict().safeParse(body);
+  // Every tool's input refuses keys it does not declare (defineTool), with a message naming them.
+  const parsed = tool.input.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-    return c.json({ isError: true, content: [{ type: 'text', text: `${name}: ${where}${issue.message}. Fix that argument and try again.` }] }, 400);
+    const text = issue.code === 'unrecognized_keys' && !issue.path.length ? issue.message : `${name}: ${where}${issue.message}. Fix that argument and try again.`;
+    return c.json({ isError: true, content: [{ type: 'text', text }] }, 400);
   }
   const context: ToolContext = { app, roots: async () => [...app.config.roots], progress: async () => undefined };
   return c.json(await callTool(tool, parsed.data, context));

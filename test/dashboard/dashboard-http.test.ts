@@ -67,7 +67,7 @@ describe('/dashboard over HTTP', () => {
     expect(((await tool.json()) as { message: string }).message).toMatch(/"start_cascade" is not one of them/);
     const argument = await call('run_status', { run: 'r-dashboard-test' });
     expect(argument.status).toBe(400);
-    expect(((await argument.json()) as { content: { text: string }[] }).content[0]!.text).toMatch(/^run_status: Unrecognized key: "run"/);
+    expect(((await argument.json()) as { content: { text: string }[] }).content[0]!.text).toMatch(/^run_status does not know the argument "run", so nothing was done\. Its arguments are: run_id, wait_seconds\./);
     const form = await call('budget_status', {}, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(form.status).toBe(415);
   });
