@@ -116,7 +116,7 @@ function pacedResponder(rpm: number | undefined, capture: { into?: Captured[] })
 const ticksPerSecond = 100;
 
 /** Runs a command to its end, sampling its VmHWM (peak resident set) and CPU time from /proc while it runs. */
-async function runMeasured(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; endedAt: number; peakRssMb: number; cpuSeconds: number; stdout: string }> {
+export async function runMeasured(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; endedAt: number; peakRssMb: number; cpuSeconds: number; stdout: string }> {
   const started = performance.now();
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';

@@ -28,13 +28,12 @@ function repositoryRoot(): string {
   return folder;
 }
 
-/** The sample corpus: shared/corpus beside the repository, else DISTILLERY_CORPUS. */
+/** The sample documents: DISTILLERY_CORPUS when set (a folder of .txt files), else the repository's examples/. */
 export function findCorpusDirectory(): string {
-  const beside = path.resolve(repositoryRoot(), '../shared/corpus');
-  if (existsSync(beside)) return beside;
   const fromEnvironment = process.env.DISTILLERY_CORPUS;
-  if (fromEnvironment && existsSync(fromEnvironment)) return path.resolve(fromEnvironment);
-  throw new Error(`No sample corpus at ${beside}. Set DISTILLERY_CORPUS to a folder of .txt files.`);
+  const folder = fromEnvironment ? path.resolve(fromEnvironment) : path.join(repositoryRoot(), 'examples');
+  if (existsSync(folder)) return folder;
+  throw new Error(`No sample documents at ${folder}. ${fromEnvironment ? 'Point DISTILLERY_CORPUS at a folder of .txt files.' : 'Restore examples/ from git, or set DISTILLERY_CORPUS to a folder of .txt files.'}`);
 }
 
 export async function readCorpus(): Promise<string[]> {

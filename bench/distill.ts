@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { distilleryResponder } from '../test/fakes/distillery-responder.js';
-import { startDistill } from '../src/pipelines/distill/start.js';
+import { startDistill } from '../src/runs/start-distill.js';
 import { readCorpus } from './chunking.js';
 import { fakeBench } from './fake-app.js';
 

@@ -74,7 +74,7 @@ async function writeLines(file: string, rows: Iterable<unknown>): Promise<void> 
   await writeFile(file, text, { flag: 'a' });
 }
 
-async function benchApp(): Promise<{ app: App; folder: string }> {
+export async function benchApp(): Promise<{ app: App; folder: string }> {
   const folder = await mkdtemp(path.join(os.tmpdir(), 'distillery-bench-review-'));
   await mkdir(path.join(folder, 'docs'));
   const config = loadConfig({ cwd: folder, dotenv: false, env: { DISTILLERY_HOME: path.join(folder, 'home'), DISTILLERY_ROOTS: path.join(folder, 'docs') } });
@@ -82,7 +82,7 @@ async function benchApp(): Promise<{ app: App; folder: string }> {
 }
 
 /** Writes a completed cascade run: every judged sample, the approved ones split 9:1 into train and golden. */
-async function writeRun(app: App, runId: string, samples: number, approvedShare: number): Promise<void> {
+export async function writeBenchRun(app: App, runId: string, samples: number, approvedShare: number, name = 'bench cascade'): Promise<void> {
   const dir = app.engine.runDir(runId);
   await mkdir(dir, { recursive: true });
   await writeLines(path.join(dir, 'stage_c_validated.jsonl'), benchSamples(runId, samples, approvedShare));
@@ -93,7 +93,21 @@ async function writeRun(app: App, runId: string, samples: number, approvedShare:
   await writeLines(path.join(dir, 'train.jsonl'), approved(false));
   await writeLines(path.join(dir, 'golden_test_set.jsonl'), approved(true));
   const now = new Date().toISOString();
-  await app.services.catalog.putRun({ id: runId, name: 'bench cascade', kind: 'cascade', status: 'completed', params: {}, createdAt: now, updatedAt: now, finishedAt: now, progress: {}, spentUsd: 0 });
+  await app.services.catalog.putRun({ id: runId, name, kind: 'cascade', status: 'completed', params: {}, createdAt: now, updatedAt: now, finishedAt: now, progress: benchProgress(runId, samples, approvedShare), spentUsd: 0 });
+}
+
+/** The counters a finished cascade of this many samples would have left, for the run view. */
+function benchProgress(runId: string, samples: number, approvedShare: number) {
+  let approved = 0;
+  for (const sample of benchSamples(runId, samples, approvedShare)) if (sample.status === 'approved') approved++;
+  const stage = (total: number, costUsd: number) => ({ total, done: total, ok: total, failed: 0, costUsd });
+  const generated = Math.round(samples * 1.06);
+  return {
+    stages: { stage_a_generate: stage(Math.ceil(generated / 5), samples * 0.00009), stage_b_format: stage(generated, samples * 0.00004), stage_c_validate: stage(samples, samples * 0.00012) },
+    counts: { generated, duplicates_removed: generated - samples, formatted: samples, approved, rejected: samples - approved, golden: Math.ceil(approved / 10), train: approved - Math.ceil(approved / 10) },
+    drops: {},
+    lastErrors: [],
+  };
 }
 
 /** Peak RSS, and peak heap plus array buffers above where they started (RSS keeps what earlier work freed). */
@@ -141,7 +155,7 @@ export interface ExportBenchResult {
 export async function benchExport(samples = 100_000): Promise<ExportBenchResult> {
   const { app, folder } = await benchApp();
   try {
-    await writeRun(app, 'r-bench-export', samples, 1);
+    await writeBenchRun(app, 'r-bench-export', samples, 1);
     const memory = memorySampler();
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
@@ -204,7 +218,7 @@ export async function benchReview(samples = 100_000, queries = 270): Promise<Rev
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(clientTransport);
   try {
-    await writeRun(app, 'r-bench-review', samples, 0.8);
+    await writeBenchRun(app, 'r-bench-review', samples, 0.8);
     const heap = () => (global.gc?.(), process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers);
     const before = heap();
     const startedIndex = performance.now();

@@ -14,6 +14,9 @@ import { benchExport, benchReview } from './review-export.js';
 import { benchCascade } from './cascade.js';
 import { benchBudgetStatus, benchCostPerThousand } from './budget-and-cost.js';
 import { benchLearnedLimits } from './learned-limits.js';
+import { benchPdfDryRuns, benchQuality, benchThroughput, makeLargePdf } from './documents.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { benchDashboard } from './dashboard.js';
 
 interface Row {
   measure: string;
@@ -22,7 +25,11 @@ interface Row {
 }
 
 /** Each measurement runs in a fresh process, so one's memory does not inflate the next one's peak. */
-const measurements: Record<string, () => Promise<unknown>> = {
+const measurements: Record<string, (...args: string[]) => Promise<unknown>> = {
+  'documents-throughput': () => benchThroughput(),
+  'documents-quality': () => benchQuality(),
+  'pdf-make': (file, pages, megabytes) => makeLargePdf(file!, Number(pages), Number(megabytes)),
+  'pdf-dry-runs': (folder, ...names) => benchPdfDryRuns(folder!, names),
   chunking: () => benchChunking({ megabytes: 50 }),
   distill: () => benchDistill({ megabytes: 5 }),
   cascade: () => benchCascade({ samples: 10_000, latencyMs: 0, floor: true, rounds: 3 }),
@@ -35,11 +42,12 @@ const measurements: Record<string, () => Promise<unknown>> = {
   export: () => benchExport(100_000),
   review: () => benchReview(100_000),
   budget: () => benchBudgetStatus(100_000),
+  dashboard: () => benchDashboard(100_000),
   cost: () => benchCostPerThousand(),
 };
 
-function measure<T>(name: string): T {
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+function measure<T>(name: string, ...args: string[]): T {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (child.status !== 0) throw new Error(`bench ${name} failed:\n${child.stderr}`);
   const line = child.stdout.trim().split('\n').pop()!;
   return JSON.parse(line) as T;
@@ -50,13 +58,14 @@ async function main() {
   if (only) {
     const run = measurements[only];
     if (!run) throw new Error(`unknown measurement ${only}`);
-    console.log(JSON.stringify(await run()));
+    console.log(JSON.stringify((await run(...process.argv.slice(3))) ?? null));
     return;
   }
   const rows: Row[] = [];
   const chunking = measure<Awaited<ReturnType<typeof benchChunking>>>('chunking');
   rows.push({ measure: `chunking ${chunking.megabytes.toFixed(0)} MB (${chunking.chunks} chunks)`, value: `${chunking.mbPerSecond.toFixed(1)} MB/s`, target: '>= 20 MB/s' });
   rows.push({ measure: 'chunking peak RSS (the 50 MB text itself is held as a string)', value: `${chunking.peakRssMb.toFixed(0)} MB`, target: 'flat (document size + small constant)' });
+  documentRows(rows);
   const distill = measure<Awaited<ReturnType<typeof benchDistill>>>('distill');
   rows.push({ measure: `distill ${distill.megabytes.toFixed(1)} MB document at zero latency (${distill.chunks} chunks, ${distill.calls} calls, ${distill.approved} approved)`, value: `${distill.seconds.toFixed(1)} s, ${distill.callsPerSecond.toFixed(0)} calls/s`, target: '-' });
   rows.push({ measure: 'distill peak RSS (5 MB document)', value: `${distill.peakRssMb.toFixed(0)} MB (baseline ${distill.baselineRssMb.toFixed(0)} MB)`, target: 'bounded' });
@@ -96,6 +105,10 @@ async function main() {
   rows.push({ measure: `review_samples over 100,000 samples (${review.queries} varied calls)`, value: `p50 ${review.p50Ms.toFixed(1)} ms, p95 ${review.p95Ms.toFixed(1)} ms (index built once in ${review.indexSeconds.toFixed(1)} s)`, target: 'p95 <= 50 ms' });
   const budget = measure<Awaited<ReturnType<typeof benchBudgetStatus>>>('budget');
   rows.push({ measure: `budget_status with ${budget.entries.toLocaleString('en-US')} calls in this month's ledger (MCP client in memory)`, value: `p50 ${budget.p50Ms.toFixed(2)} ms, p95 ${budget.p95Ms.toFixed(2)} ms (ledger read at start in ${budget.openSeconds.toFixed(1)} s)`, target: '-' });
+  const dashboard = measure<Awaited<ReturnType<typeof benchDashboard>>>('dashboard');
+  rows.push({ measure: `dashboard review page: review_samples as the page calls it over loopback HTTP (20 samples, full text, score histogram), 100,000 samples, ${dashboard.review.calls} varied calls`, value: `p50 ${dashboard.review.p50Ms.toFixed(1)} ms, p95 ${dashboard.review.p95Ms.toFixed(1)} ms`, target: 'p95 <= 100 ms' });
+  rows.push({ measure: `dashboard data: budget_status with burn-down, list_runs, run_status (${dashboard.ledgerEntries.toLocaleString('en-US')} calls in the ledger), computed in process`, value: `p50 ${dashboard.data.p50Ms.toFixed(2)} ms, p95 ${dashboard.data.p95Ms.toFixed(2)} ms; fetched by the page over loopback HTTP p50 ${dashboard.dataOverHttp.p50Ms.toFixed(1)} ms, p95 ${dashboard.dataOverHttp.p95Ms.toFixed(1)} ms`, target: 'p95 <= 50 ms' });
+  rows.push({ measure: 'dashboard first render in headless chromium: navigation to the drawn burn-down chart (5 loads)', value: dashboard.firstRenderMs ? `median ${[...dashboard.firstRenderMs].sort((a, b) => a - b)[2]!.toFixed(0)} ms (${dashboard.firstRenderMs.map((ms) => ms.toFixed(0)).join(', ')} ms)` : 'not measured: no /usr/bin/chromium', target: '<= 1 s' });
   for (const cost of measure<Awaited<ReturnType<typeof benchCostPerThousand>>>('cost')) {
     rows.push({ measure: `dollars per 1,000 approved pairs, ${cost.pipeline} (${cost.input}), default models, from token counts`, value: `$${cost.usdPer1000.toFixed(2)} ($${cost.expectedUsd.toFixed(3)} for about ${cost.approved.toLocaleString('en-US')} approved)`, target: 'for scale, the seed at 2025 prices: cascade ~$7.50, distill ~$17-25, ensemble $150-500' });
   }
@@ -105,6 +118,27 @@ async function main() {
   const report = `# Benchmark results\n\nLatest \`npm run bench\`: ${new Date().toISOString()} on ${machine}.\n\n${table}\n`;
   console.log(report);
   await writeFile(path.join(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md'), report);
+}
+
+/** Extraction per format, the 50 MB PDF (made by one process, read by another) and quality on the fixtures. */
+function documentRows(rows: Row[]): void {
+  for (const format of measure<Awaited<ReturnType<typeof benchThroughput>>>('documents-throughput')) {
+    rows.push({ measure: `extract and chunk ${format.format.toUpperCase()} in process (${format.megabytes.toFixed(1)} MB file, ${format.words.toLocaleString('en-US')} words, ${format.chunks} chunks)`, value: `${format.mbPerSecond.toFixed(2)} MB/s wall (${(format.megabytes / format.cpuSeconds).toFixed(2)} MB per CPU second), ${Math.round(format.words / format.cpuSeconds).toLocaleString('en-US')} words per CPU second`, target: '-' });
+  }
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'distillery-bench-pdf-'));
+  try {
+    // Just under the default 50 MiB limit; a tenth of it, for how memory grows with size.
+    measure('pdf-make', path.join(folder, 'large.pdf'), '4000', '49');
+    measure('pdf-make', path.join(folder, 'small.pdf'), '400', '4.9');
+    const [large, small] = measure<Awaited<ReturnType<typeof benchPdfDryRuns>>>('pdf-dry-runs', folder, 'large.pdf', 'small.pdf');
+    rows.push({ measure: `\`node dist/cli.js distill --input large.pdf --dry-run\`: a ${large!.megabytes.toFixed(0)} MB PDF, 4,000 pages, ${large!.chunks} chunks (extract, chunk, estimate)`, value: `${large!.seconds.toFixed(1)} s, CPU ${large!.cpuSeconds.toFixed(1)} s (${(large!.megabytes / large!.cpuSeconds).toFixed(1)} MB per CPU second)`, target: '-' });
+    rows.push({ measure: `its peak RSS (VmHWM), against a ${small!.megabytes.toFixed(0)} MB PDF of 400 pages`, value: `${large!.peakRssMb.toFixed(0)} MB against ${small!.peakRssMb.toFixed(0)} MB`, target: '<= 300 MB, flat' });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  for (const fixture of measure<Awaited<ReturnType<typeof benchQuality>>>('documents-quality')) {
+    rows.push({ measure: `extraction quality, ${fixture.name}: headings found, tables whole, boilerplate lines left (${fixture.dropped} dropped)`, value: `${fixture.headings}, ${fixture.tables}, ${fixture.boilerplateLeft}`, target: 'all, all, 0' });
+  }
 }
 
 main().catch((error) => {

@@ -5,6 +5,7 @@ import { RunEngine } from './pipelines/engine.js';
 import { runDistill } from './pipelines/distill/pipeline.js';
 import { runCascade } from './pipelines/cascade/pipeline.js';
 import { runEnsemble } from './pipelines/ensemble/pipeline.js';
+import { runEvaluate } from './pipelines/evaluate/pipeline.js';
 
 export const version = '0.1.0';
 
@@ -18,10 +19,10 @@ export interface App {
 export async function createApp(config: Readonly<Config>, options: ServiceOptions & { recover?: boolean } = {}): Promise<App> {
   const services = await createServices(config, options);
   const engine = new RunEngine(services);
-  services.engine = engine;
   engine.register('distill', runDistill);
   engine.register('cascade', runCascade);
   engine.register('ensemble', runEnsemble);
+  engine.register('evaluate', runEvaluate);
   if (options.recover !== false) await engine.recoverInterrupted();
   return {
     config,

@@ -14,32 +14,43 @@ import { planBudgetTool } from './tools/plan-budget.js';
 import { checkSetupTool } from './tools/check-setup.js';
 import { distillFileTool } from './tools/distill-file.js';
 import { startCascadeTool } from './tools/start-cascade.js';
-import { listRunsTool, resumeRunTool } from './tools/run-tools.js';
+import { listRunsTool } from './tools/list-runs.js';
+import { resumeRunTool } from './tools/resume-run.js';
 import { exportDatasetTool } from './tools/export-dataset.js';
 import { startEnsembleTool } from './tools/start-ensemble.js';
+import { evaluateModelTool } from './tools/evaluate-model.js';
 import { watchRun } from './cli-progress.js';
 import { acquireHomeLock } from './store/home-lock.js';
+import { refuseUnknownFlags } from './cli-flags.js';
 
 const usage = `distillery ${version}: turn an LLM budget into fine-tuning datasets
 
 Usage:
   distillery serve                      MCP over stdio (for Claude Desktop)
   distillery serve --http [--port 8787] [--host 127.0.0.1]
-                                        MCP over Streamable HTTP at /mcp, health at /healthz
+                                        MCP over Streamable HTTP at /mcp, health at /healthz, the dashboard at /dashboard
+  distillery dashboard [--port 8787] [--host 127.0.0.1]
+                                        serve --http and print the dashboard's address (budget, runs, review, export)
   distillery distill --input FILE [--pairs-per-chunk N] [--chunk-tokens N] [--overlap-tokens N]
                      [--min-score N] [--max-usd N] [--dry-run]
-  distillery cascade --samples N --domain D [--golden-fraction F] [--stage-a-only]
-                     [--pairs-per-call N] [--min-score N] [--max-usd N] [--dry-run]
+  distillery cascade --samples N --domain D [--target generated|approved] [--golden-fraction F]
+                     [--stage-a-only] [--pairs-per-call N] [--min-score N] [--max-usd N] [--dry-run]
+                                        --target approved: N pairs approved (train plus golden), not N generated
                                         D: medical, legal, finance, software_engineering, customer_support,
                                         education, general, a template in DISTILLERY_HOME/domains, or free text
   distillery ensemble --prompts FILE | --run RUN_ID | --domain D [--samples N]
                      [--teachers provider/model,...] [--min-score N] [--min-agreement N] [--max-usd N] [--dry-run]
   distillery resume RUN_ID [--max-usd N]  continue a paused or interrupted run
                      [--drop-teachers provider/model,...]  (an ensemble, without a failed teacher)
+                     [--api-key K]      (an evaluation whose candidate needs its key again)
   distillery runs [--status S]          list runs
-  distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|llama-factory] [--split train|golden|all]
-                     [--min-score N] [--reasoning think|omit] [--system TEXT] [--style alpaca|sharegpt|openai]
-                     [--name NAME] [--path DIR]  write approved samples (default: latest run, jsonl, all)
+  distillery export [RUN_ID...] [--format jsonl|alpaca|sharegpt|openai|openai-dpo|llama-factory|axolotl]
+                     [--split train|golden|all] [--min-score N] [--reasoning think|omit] [--system TEXT]
+                     [--style alpaca|sharegpt|openai] [--base-model HF_ID] [--language en] [--name NAME] [--path DIR]
+                                        write approved samples (default: latest run, jsonl, all)
+  distillery eval --model M --base-url URL [--run RUN_ID | --path EXPORT_DIR] [--api-key K]
+                     [--baseline provider/model] [--judge provider/model] [--max-usd N] [--dry-run]
+                                        judge a model at an OpenAI-compatible URL against a baseline on a golden set
   distillery budget [--month YYYY-MM]   budget status
   distillery plan [--budget N] [--next-month]
                                         a month plan: which runs, their cost range and outputs (calls no model)
@@ -58,6 +69,7 @@ const options = {
   'min-score': { type: 'string' },
   'max-usd': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  target: { type: 'string' },
   prompts: { type: 'string' },
   run: { type: 'string' },
   domain: { type: 'string' },
@@ -74,6 +86,13 @@ const options = {
   reasoning: { type: 'string' },
   system: { type: 'string' },
   style: { type: 'string' },
+  'base-model': { type: 'string' },
+  model: { type: 'string' },
+  'base-url': { type: 'string' },
+  'api-key': { type: 'string' },
+  baseline: { type: 'string' },
+  judge: { type: 'string' },
+  language: { type: 'string' },
   name: { type: 'string' },
   path: { type: 'string' },
   month: { type: 'string' },
@@ -82,6 +101,22 @@ const options = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
+
+/** The flags each command reads (help and version go with any); any other is refused by name. */
+const commandFlags: Record<string, readonly (keyof typeof options)[]> = {
+  serve: ['http', 'port', 'host'],
+  dashboard: ['port', 'host'],
+  setup: [],
+  budget: ['month'],
+  plan: ['budget', 'next-month'],
+  runs: ['status'],
+  distill: ['input', 'pairs-per-chunk', 'chunk-tokens', 'overlap-tokens', 'min-score', 'max-usd', 'dry-run'],
+  cascade: ['domain', 'samples', 'target', 'golden-fraction', 'stage-a-only', 'pairs-per-call', 'min-score', 'max-usd', 'dry-run'],
+  ensemble: ['prompts', 'run', 'domain', 'samples', 'teachers', 'min-score', 'min-agreement', 'max-usd', 'dry-run'],
+  eval: ['run', 'path', 'model', 'base-url', 'api-key', 'baseline', 'judge', 'max-usd', 'dry-run'],
+  export: ['format', 'split', 'min-score', 'reasoning', 'system', 'style', 'base-model', 'language', 'name', 'path'],
+  resume: ['max-usd', 'drop-teachers', 'api-key'],
+};
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
@@ -102,7 +137,8 @@ async function runTool<I, O>(app: App, tool: ToolDefinition<never, never> | Tool
   const parsed = tool.input.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new DistilleryError('input_invalid', `--${String(issue?.path[0] ?? '').replace(/_/g, '-')}: ${issue?.message}`);
+    const flag = issue?.path[0] === undefined ? '' : `--${String(issue.path[0]).replace(/_/g, '-')}: `;
+    throw new DistilleryError('input_invalid', `${flag}${issue?.message}`);
   }
   const context: ToolContext = { app, roots: async () => [...app.config.roots], progress: async () => undefined };
   return tool.handle(parsed.data as never, context) as Promise<{ text: string; structured: O }>;
@@ -118,9 +154,9 @@ async function startAndWatch(app: App, tool: Parameters<typeof runTool>[1], inpu
 }
 
 /** The MCP server modules load here only: run commands (cascade, distill, ...) start without them. */
-async function serve(app: App, values: Values): Promise<void> {
+async function serve(app: App, values: Values, dashboard = false): Promise<void> {
   app.engine.watchBudgetMonths();
-  if (!values.http) {
+  if (!values.http && !dashboard) {
     const [{ createServer }, { serveStdio }] = await Promise.all([import('./server.js'), import('@modelcontextprotocol/server/stdio')]);
     const handle = await serveStdio(() => createServer(app), { onerror: (error) => app.services.log.warn('stdio error', { error: error.message }) });
     const stop = async () => {
@@ -138,7 +174,10 @@ async function serve(app: App, values: Values): Promise<void> {
   const [{ createHttpApp }, { serve: serveNode }] = await Promise.all([import('./http.js'), import('@hono/node-server')]);
   const { hono, close } = createHttpApp(app, { host, port });
   const server = serveNode({ fetch: hono.fetch, hostname: host, port }, (info) => {
-    process.stderr.write(`Distillery ${version} serving MCP at http://${host.includes(':') ? `[${host}]` : host}:${info.port}/mcp (health: /healthz)\n`);
+    const base = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+    process.stderr.write(`Distillery ${version} serving MCP at ${base}/mcp (health: /healthz, dashboard: /dashboard)\n`);
+    // The token is never printed: the person adds it to the address themselves.
+    if (dashboard) console.log(`Dashboard: ${base}/dashboard${app.config.token ? '#token=<your DISTILLERY_TOKEN>' : ''}  (Ctrl-C stops it)`);
   });
   const stop = async () => {
     server.close();
@@ -151,6 +190,7 @@ async function serve(app: App, values: Values): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  refuseUnknownFlags(argv, options, commandFlags);
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const command = positionals[0];
   if (values.version) return console.log(version), 0;
@@ -158,13 +198,16 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // Only commands that run the engine write the home: they take its lock (one writer at a time) and
   // take over runs left `running`. A read-only command or a dry run beside the MCP server does neither.
-  const writes = ['serve', 'distill', 'cascade', 'ensemble', 'resume'].includes(command) && !values['dry-run'];
+  const writes = ['serve', 'dashboard', 'distill', 'cascade', 'ensemble', 'eval', 'resume'].includes(command) && !values['dry-run'];
   if (writes) await acquireHomeLock(config.home, command);
   const app = await createApp(config, { recover: writes });
   switch (command) {
     case 'serve':
       await serve(app, values);
       return -1; // keep running
+    case 'dashboard':
+      await serve(app, values, true);
+      return -1;
     case 'setup':
       console.log((await runTool(app, checkSetupTool, {})).text);
       break;
@@ -178,7 +221,7 @@ async function main(argv: string[]): Promise<number> {
       console.log((await runTool(app, listRunsTool, { status: values.status })).text);
       break;
     case 'distill': {
-      if (!values.input) throw new DistilleryError('input_invalid', 'distill needs --input FILE (a .txt or .md file inside DISTILLERY_ROOTS).');
+      if (!values.input) throw new DistilleryError('input_invalid', 'distill needs --input FILE or --input FOLDER/ (PDF, DOCX, HTML, EPUB, .txt or .md, inside DISTILLERY_ROOTS).');
       return startAndWatch(app, distillFileTool, {
         path: values.input,
         pairs_per_chunk: number(values, 'pairs-per-chunk'),
@@ -194,6 +237,7 @@ async function main(argv: string[]): Promise<number> {
       return startAndWatch(app, startCascadeTool, {
         domain: values.domain,
         samples: number(values, 'samples'),
+        target: values.target,
         golden_fraction: number(values, 'golden-fraction'),
         stage_a_only: values['stage-a-only'],
         pairs_per_call: number(values, 'pairs-per-call'),
@@ -215,6 +259,20 @@ async function main(argv: string[]): Promise<number> {
         dry_run: values['dry-run'],
       });
     }
+    case 'eval': {
+      if (!values.model || !values['base-url']) throw new DistilleryError('input_invalid', 'eval needs --model M and --base-url URL (the candidate, e.g. --base-url http://127.0.0.1:11434/v1 for Ollama).');
+      return startAndWatch(app, evaluateModelTool, {
+        run_id: values.run,
+        path: values.path,
+        model: values.model,
+        base_url: values['base-url'],
+        api_key: values['api-key'],
+        baseline_model: values.baseline,
+        judge: values.judge,
+        max_usd: number(values, 'max-usd'),
+        dry_run: values['dry-run'],
+      });
+    }
     case 'export': {
       const result = await runTool(app, exportDatasetTool, {
         run_ids: positionals.length > 1 ? positionals.slice(1) : undefined,
@@ -224,6 +282,8 @@ async function main(argv: string[]): Promise<number> {
         reasoning: values.reasoning,
         system_prompt: values.system,
         llama_factory_style: values.style,
+        base_model: values['base-model'],
+        language: values.language,
         name: values.name,
         path: values.path,
       });
@@ -231,7 +291,7 @@ async function main(argv: string[]): Promise<number> {
       break;
     }
     case 'resume': {
-      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd'), drop_teachers: list(values['drop-teachers']) });
+      const result = await runTool<unknown, { run_id: string }>(app, resumeRunTool, { run_id: positionals[1], max_usd: number(values, 'max-usd'), drop_teachers: list(values['drop-teachers']), api_key: values['api-key'] });
       console.log(result.text);
       return watchRun(app, result.structured.run_id);
     }
@@ -247,8 +307,8 @@ async function main(argv: string[]): Promise<number> {
 // A run keeps every call's objects alive for as long as the call is in flight, so they outlive the
 // young generation and die in the old one. By default V8 lets the old generation grow to about four
 // times what survived the last full collection before collecting again; Distillery is a long batch
-// process, so it collects at 1.5 times instead: peak memory follows the live data (a 10,000-sample
-// cascade peaks near 250 MB instead of 530 MB) for a few percent more GC time.
+// process, so it collects at 1.5 times instead: peak memory follows the live data, for a few percent
+// more GC time (bench/RESULTS.md has the peak of a 10,000-sample cascade).
 setFlagsFromString('--heap-growing-percent=50');
 
 main(process.argv.slice(2)).then(

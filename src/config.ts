@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import type { ProviderKind, StageRole } from './llm/types.js';
+import type { ProviderKind, StageRole } from './provider-types.js';
 
 const providerSchema = z.strictObject({
   kind: z.enum(['openai-compatible', 'anthropic']).optional(),

@@ -1,16 +1,17 @@
 /**
  * Streamable HTTP at /mcp and a health check at /healthz, on hono. Loopback by default, with Host
  * and Origin checks against DNS rebinding; binding beyond loopback requires DISTILLERY_TOKEN, and
- * then every request must carry it as a bearer token.
+ * then every request must carry it as a bearer token. /dashboard serves the dashboard page (dashboard-routes.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createMcpHonoApp } from '@modelcontextprotocol/hono';
 import { createMcpHandler } from '@modelcontextprotocol/server';
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { ConfigError } from './errors.js';
 import type { App } from './app.js';
 import { version } from './app.js';
 import { createServer } from './server.js';
+import { mountDashboard } from './dashboard-routes.js';
 
 export interface HttpOptions {
   host: string;
@@ -36,16 +37,20 @@ export function createHttpApp(app: App, options: HttpOptions): { hono: Hono; clo
   const handler = createMcpHandler(() => createServer(app), { onerror: (error) => app.services.log.warn('mcp http error', { error: error.message }) });
   const hono = createMcpHonoApp({ host: loopback ? '127.0.0.1' : options.host, maxRequestBodySize: options.maxBodyBytes ?? 1024 * 1024 });
   hono.get('/healthz', (c) => c.json({ ok: true, name: 'distillery', version }));
-  if (token) {
-    const expected = Buffer.from(`Bearer ${token}`);
-    hono.use('/mcp', async (c, next) => {
-      const given = Buffer.from(c.req.header('authorization') ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        return c.json({ error: 'unauthorized', message: 'Send the DISTILLERY_TOKEN as "Authorization: Bearer <token>".' }, 401, { 'WWW-Authenticate': 'Bearer' });
-      }
-      await next();
-    });
-  }
+  const requireToken = token ? bearerToken(token) : undefined;
+  if (requireToken) hono.use('/mcp', requireToken);
   hono.all('/mcp', (c) => handler.fetch(c.req.raw, { parsedBody: c.get('parsedBody' as never) }));
+  mountDashboard(hono, app, requireToken);
   return { hono, close: () => handler.close() };
+}
+
+function bearerToken(token: string): MiddlewareHandler {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return async (c, next) => {
+    const given = Buffer.from(c.req.header('authorization') ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return c.json({ error: 'unauthorized', message: 'Send the DISTILLERY_TOKEN as "Authorization: Bearer <token>".' }, 401, { 'WWW-Authenticate': 'Bearer' });
+    }
+    await next();
+  };
 }

@@ -10,7 +10,7 @@ import { listDomains } from './pipelines/cascade/domains.js';
 
 const user = (text: string) => ({ messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }] });
 
-export function registerPrompts(server: McpServer, app: App): void {
+export function registerMcpPrompts(server: McpServer, app: App): void {
   const documentNames = async (prefix: string) => {
     const { documents } = await listDocuments([...app.config.roots], { limit: 200 }).catch(() => ({ documents: [] }));
     const lower = prefix.toLowerCase();
@@ -44,7 +44,7 @@ export function registerPrompts(server: McpServer, app: App): void {
     {
       title: 'Distill a document',
       description: 'Turn one of your documents into a validated Q&A dataset, checking the cost first.',
-      argsSchema: z.object({ document: completable(z.string().describe('A .txt or .md file name, e.g. legal_guide.txt'), (value) => documentNames(value ?? '')) }),
+      argsSchema: z.object({ document: completable(z.string().describe('A document (PDF, DOCX, HTML, EPUB, .txt, .md) or folder name, e.g. tenancy_guide.pdf'), (value) => documentNames(value ?? '')) }),
     },
     ({ document }) =>
       user(

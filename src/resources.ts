@@ -54,7 +54,7 @@ export function registerResources(server: McpServer, app: App): void {
   server.registerResource(
     'documents',
     'distillery://documents',
-    { title: 'Documents that can be distilled', description: 'The .txt and .md files inside the allowed folders, with their sizes.', mimeType: 'application/json' },
+    { title: 'Documents that can be distilled', description: 'The documents (PDF, DOCX, HTML, EPUB, .txt, .md) inside the allowed folders, with their sizes.', mimeType: 'application/json' },
     async (uri) => {
       const { documents, truncated } = await listDocuments([...app.config.roots], { limit: 500 });
       const body = { roots: app.config.roots, truncated, documents: documents.map((doc) => ({ relative: doc.relative, root: doc.root, bytes: doc.bytes })) };

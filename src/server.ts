@@ -10,8 +10,9 @@ import { version } from './app.js';
 import { InputError } from './errors.js';
 import { registerTool } from './tools/define.js';
 import { tools } from './tools/index.js';
-import { registerPrompts } from './mcp-prompts.js';
+import { registerMcpPrompts } from './mcp-prompts.js';
 import { registerResources } from './resources.js';
+import { registerDashboardResource } from './dashboard-resource.js';
 
 export const instructions = `Distillery turns the user's monthly LLM budget into fine-tuning datasets.
 Workflow: check_setup (keys, models, prices) -> budget_status / plan_budget (what is left, what fits) -> estimate with dry_run: true -> start -> poll run_status -> review_samples -> export_dataset.
@@ -36,8 +37,9 @@ export function createServer(app: App): McpServer {
     return narrowed;
   };
   for (const tool of tools) registerTool(server, app, tool, roots);
-  registerPrompts(server, app);
+  registerMcpPrompts(server, app);
   registerResources(server, app);
+  registerDashboardResource(server);
   return server;
 }
 

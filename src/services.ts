@@ -1,6 +1,6 @@
 /**
  * Everything a tool or command needs, built once from the config: the store, the ledger and budget
- * guard, prices, the LLM client, prompts and the run engine. A value you construct, not a global,
+ * guard, prices, the LLM client and prompts; the run engine is built on them (app.ts). A value you construct, not a global,
  * so tests build as many as they like on temporary folders.
  */
 import path from 'node:path';
@@ -10,9 +10,8 @@ import { Ledger } from './store/ledger.js';
 import { BudgetGuard } from './budget/guard.js';
 import { PriceTable } from './llm/prices.js';
 import { LlmClient, type LlmClientOptions } from './llm/client.js';
-import { Prompts } from './prompts.js';
+import { PromptTemplates } from './prompt-templates.js';
 import { createLogger, type Logger } from './util/log.js';
-import type { RunEngine } from './pipelines/engine.js';
 
 export interface Services {
   config: Readonly<Config>;
@@ -21,10 +20,10 @@ export interface Services {
   guard: BudgetGuard;
   prices: PriceTable;
   llm: LlmClient;
-  prompts: Prompts;
+  prompts: PromptTemplates;
   log: Logger;
-  /** Set by createApp once the engine exists; pipelines reach it through their context instead. */
-  engine?: RunEngine;
+  /** The clock for what a service stamps with the time (a test injects its own). */
+  now: () => Date;
 }
 
 export interface ServiceOptions {
@@ -41,6 +40,6 @@ export async function createServices(config: Readonly<Config>, options: ServiceO
   const guard = new BudgetGuard(ledger, { monthlyUsd, reserveFraction: config.budget.reserveFraction, monthStartDay: config.budget.monthStartDay, ...(options.now ? { now: options.now } : {}) });
   const prices = PriceTable.load(config.priceOverrides);
   const llm = new LlmClient({ config, prices, guard, now: options.now, ...options.llm });
-  const prompts = new Prompts(path.join(config.home, 'prompts'));
-  return { config, catalog, ledger, guard, prices, llm, prompts, log };
+  const prompts = new PromptTemplates(path.join(config.home, 'prompts'));
+  return { config, catalog, ledger, guard, prices, llm, prompts, log, now: options.now ?? (() => new Date()) };
 }

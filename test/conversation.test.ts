@@ -39,7 +39,7 @@ afterAll(async () => {
 describe('the conversation "distill legal_guide.txt"', () => {
   it('goes from a bare file name to an export with readable answers at every step', async () => {
     const documents = await say('list_documents');
-    expect(documents.text).toMatch(/legal_guide\.txt \(124 KB, about \$[\d.]+ to distill\)/);
+    expect(documents.text).toMatch(/legal_guide\.txt \(124 KB, about \$[\d.]+ to distill; text, [\d,]+ words, \d+ chunks\)/);
 
     const started = await say('distill_file', { path: 'legal_guide.txt' });
     expect(started.result.isError, started.text).toBeFalsy();

@@ -16,13 +16,15 @@ import { createHttpApp } from '../src/http.js';
 import { createServer } from '../src/server.js';
 import { silentLogger } from '../src/util/log.js';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { findCorpusDirectory } from '../bench/chunking.js';
 import { distilleryResponder } from './fakes/distillery-responder.js';
 import { FakeProviderServer, type Responder } from './fakes/provider-server.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Runs src/cli.ts from any working directory: tsx's loader by absolute URL, not by package name. */
 export const cliCommand = [process.execPath, '--import', pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href, path.join(repoRoot, 'src/cli.ts')] as const;
-export const corpusDir = process.env.DISTILLERY_CORPUS ?? path.resolve(repoRoot, '..', 'shared', 'corpus');
+/** The sample documents (examples/, or DISTILLERY_CORPUS): the same folder the bench reads. */
+export const corpusDir = findCorpusDirectory();
 
 /** Sentinel keys: no tool result, log line or file may ever contain them. */
 export const sentinels = {

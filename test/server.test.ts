@@ -9,7 +9,7 @@ import type { App } from '../src/app.js';
 
 const expectedTools = [
   'check_setup', 'budget_status', 'set_budget', 'plan_budget', 'list_documents', 'distill_file', 'start_cascade', 'start_ensemble',
-  'run_status', 'list_runs', 'cancel_run', 'resume_run', 'review_samples', 'export_dataset',
+  'run_status', 'list_runs', 'cancel_run', 'resume_run', 'review_samples', 'export_dataset', 'evaluate_model',
 ];
 
 function rawPost(url: string, body: string, headers: Record<string, string>): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * Reserve-then-commit budget guard (DESIGN §1 Budget, §5.4). A call holds its worst-case cost before
+ * Reserve-then-commit budget guard. A call holds its worst-case cost before
  * it is sent; the check and the hold happen in one synchronous step, so concurrent callers can never
  * together pass the cap. Spent money comes from the ledger; holds live here, in the month they were made.
  */

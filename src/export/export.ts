@@ -11,12 +11,12 @@ import type { RunRecord } from '../store/catalog.js';
 import { readJsonl } from '../store/jsonl.js';
 import { dataEntry, preferenceEntry, type DatasetInfoEntry } from './dataset-info.js';
 import { finish } from './finish.js';
-import { formatPreference, formatSample, isUsable, readPreferencePair, rowStyle, type ExportFormat, type FormatOptions, type RowStyle } from './formats.js';
+import { formatPreference, formatSample, isUsable, preferenceStyle, readPreferencePair, rowStyle, type ExportFormat, type FormatOptions, type RowStyle } from './formats.js';
 import { HeldOutSet } from './held-out.js';
 import { checkExportName, prepareExportDir } from './paths.js';
 import { openRunSource, splitSamples, type RunSource, type SourceCounts } from './sources.js';
 import type { ExportCounts, ExportRequest, ExportResult, Planned, Role } from './types.js';
-import { canonicalPreferenceCheck, canonicalRowCheck, entryRowCheck, openaiRowCheck, type RowCheck } from './validators.js';
+import { canonicalPreferenceCheck, canonicalRowCheck, entryRowCheck, openaiDpoRowCheck, openaiRowCheck, type RowCheck } from './validators.js';
 import { ExportFileWriter } from './writer.js';
 
 export type { ExportCounts, ExportRequest, ExportResult } from './types.js';
@@ -96,7 +96,8 @@ async function exportPreferences(sources: RunSource[], request: ExportRequest, o
     let line = 0;
     for await (const raw of readJsonl<unknown>(source.files.preference && path.join(source.dir, source.files.preference))) {
       line++;
-      if (request.format !== 'jsonl' && request.format !== 'llama-factory') { unsupported++; continue; }
+      const style = preferenceStyle(request.format);
+      if (!style) { unsupported++; continue; }
       const pair = readPreferencePair(raw, `${source.run.id}-preference-${line}`);
       if (!pair) { counts.skipped_empty++; continue; }
       // A pair shares its sample's id: a person's reject drops it, an edit of the answer becomes its chosen side.
@@ -106,22 +107,24 @@ async function exportPreferences(sources: RunSource[], request: ExportRequest, o
       if (overlay?.output !== undefined && overlay.output !== pair.rejected) pair.chosen = overlay.output;
       if (heldOut.size > 0 && heldOut.find(pair.instruction).duplicate) { counts.golden_overlap_dropped++; continue; }
       file ??= await plan('preference');
-      await file.writer.write(formatPreference(request.format === 'jsonl' ? 'canonical' : 'alpaca', pair, options));
+      await file.writer.write(formatPreference(style, pair, options));
       counts.by_run[position]!.preference++;
     }
   }
-  if (unsupported > 0) notes.push(`${unsupported} preference pairs were not exported: ${request.format} has no preference layout. Export as llama-factory (ranking) or jsonl to get them.`);
+  if (unsupported > 0) notes.push(`${unsupported} preference pairs were not exported: ${request.format} has no preference layout. Export as llama-factory (ranking), openai-dpo or jsonl to get them.`);
 }
 
 function rowRules(format: ExportFormat, style: RowStyle | 'preference', fileName: string, hasSystem: boolean): { check: RowCheck; rules: string; entry?: DatasetInfoEntry } {
   if (style === 'preference') {
     if (format === 'jsonl') return { check: canonicalPreferenceCheck, rules: 'the canonical preference-pair rules' };
+    if (format === 'openai-dpo') return { check: openaiDpoRowCheck, rules: "OpenAI's preference (DPO) fine-tuning rules" };
     const entry = preferenceEntry(fileName, hasSystem);
     return { check: entryRowCheck(entry), rules: "LLaMA-Factory's ranking (preference) rules", entry };
   }
   if (style === 'canonical') return { check: canonicalRowCheck, rules: 'the canonical sample rules' };
   const entry = dataEntry(style, fileName, hasSystem);
-  if (format === 'openai') return { check: openaiRowCheck, rules: "OpenAI's chat fine-tuning rules" };
+  if (format === 'openai' || format === 'openai-dpo') return { check: openaiRowCheck, rules: "OpenAI's chat fine-tuning rules" };
+  if (format === 'axolotl') return { check: openaiRowCheck, rules: "axolotl's chat_template (messages) rules" };
   return { check: entryRowCheck(entry), rules: format === 'llama-factory' ? `LLaMA-Factory's ${style} rules` : `the ${style} format's rules`, ...(format === 'llama-factory' ? { entry } : {}) };
 }
 

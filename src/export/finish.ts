@@ -3,19 +3,18 @@
  * written and checked against the files, and only then is everything renamed into place, with a
  * manifest (export.json) and a line in the exports index.
  */
-import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { App } from '../app.js';
 import { InputError } from '../errors.js';
 import type { RunRecord } from '../store/catalog.js';
 import { writeJsonAtomic } from '../store/jsonl.js';
-import { checkDatasetInfo, type DatasetInfo } from './dataset-info.js';
+import { writeDatasetCard, writeDatasetInfo, writeTrainingConfigs, type Companion } from './companions.js';
 import type { FormatOptions } from './formats.js';
 import { manifestName, readManifest, recordExport, type ExportManifest, type ExportedFile } from './registry.js';
 import type { ExportCounts, ExportRequest, ExportResult, Planned } from './types.js';
-import { checkWrittenFile, ExportCheckError } from './validators.js';
-import { ExportFileWriter } from './writer.js';
+import { defaultBaseModel } from './training-configs.js';
+import { checkWrittenFile } from './validators.js';
 
 export interface Finish {
   dir: string;
@@ -52,19 +51,30 @@ export async function finish(app: App, { dir, name, request, runs, planned, coun
       'export_empty',
     );
   }
-  let info: ExportFileWriter | undefined;
-  if (request.format === 'llama-factory') info = await writeDatasetInfo(dir, name, kept, files);
-  for (const file of kept) await file.writer.commit();
-  await info?.commit();
   const previous = await readManifest(dir);
+  const createdAt = new Date().toISOString();
+  const companions: Companion[] = [];
+  try {
+    if (request.format === 'llama-factory') companions.push(await writeDatasetInfo(dir, name, kept));
+    companions.push(...(await writeTrainingConfigs(dir, name, request, kept, counts)));
+    files.push(...companions.map((companion) => companion.file));
+    const card = await writeDatasetCard(app, { dir, name, request, runs, files: [...files], counts, notes, previous, createdAt });
+    companions.push(card);
+    files.push(card.file);
+  } catch (error) {
+    await Promise.all(companions.map((companion) => companion.writer.discard()));
+    throw error;
+  }
+  for (const file of kept) await file.writer.commit();
+  for (const companion of companions) await companion.writer.commit();
   const manifest: ExportManifest = {
     name,
     dir,
-    created_at: new Date().toISOString(),
+    created_at: createdAt,
     format: request.format,
     split: request.split,
     run_ids: runs.map((run) => run.id),
-    options: { reasoning: options.reasoning, system_prompt: options.system ?? null, min_score: request.min_score ?? null, ...(request.format === 'llama-factory' ? { llama_factory_style: request.llama_factory_style ?? 'alpaca' } : {}) },
+    options: exportOptions(request, options),
     files,
     counts,
     notes,
@@ -76,19 +86,15 @@ export async function finish(app: App, { dir, name, request, runs, planned, coun
   return { ...manifest, counts, usage: usageFor(manifest) };
 }
 
-async function writeDatasetInfo(dir: string, name: string, kept: Planned[], files: ExportedFile[]): Promise<ExportFileWriter> {
-  const info: DatasetInfo = Object.fromEntries(kept.map((file) => [`${name}_${file.role}`, file.entry!]));
-  const problems = checkDatasetInfo(info, kept.map((file) => file.writer.name));
-  if (problems.length > 0) throw new ExportCheckError(`dataset_info.json does not match the files: ${problems.join('; ')}. Nothing was exported; this is a bug in Distillery's writer: please report it.`);
-  const writer = await ExportFileWriter.create(path.join(dir, 'dataset_info.json'));
-  const text = JSON.stringify(info, null, 2) + '\n';
-  await writer.writeText(text);
-  await writer.close();
-  const readBack = await readFile(writer.temp, 'utf8');
-  const again = checkDatasetInfo(JSON.parse(readBack) as DatasetInfo, kept.map((file) => file.writer.name));
-  if (readBack !== text || again.length > 0) throw new ExportCheckError(`dataset_info.json did not read back as written${again.length ? ` (${again.join('; ')})` : ''}. Nothing was exported; check the disk, then export again.`);
-  files.push({ name: 'dataset_info.json', path: writer.target, role: 'dataset_info', rows: Object.keys(info).length, bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') });
-  return writer;
+function exportOptions(request: ExportRequest, options: FormatOptions): Record<string, unknown> {
+  const trains = request.format === 'llama-factory' || request.format === 'axolotl';
+  return {
+    reasoning: options.reasoning,
+    system_prompt: options.system ?? null,
+    min_score: request.min_score ?? null,
+    ...(request.format === 'llama-factory' ? { llama_factory_style: request.llama_factory_style ?? 'alpaca' } : {}),
+    ...(trains ? { base_model: request.base_model ?? defaultBaseModel } : {}),
+  };
 }
 
 function goldenNote(runs: RunRecord[], split: string): string {
@@ -98,12 +104,16 @@ function goldenNote(runs: RunRecord[], split: string): string {
 }
 
 function usageFor(manifest: ExportManifest): string[] {
+  const config = (name: string) => manifest.files.find((file) => file.name === name)?.path;
+  if (manifest.format === 'axolotl') return config('axolotl.yaml') ? [`axolotl train ${config('axolotl.yaml')}`] : [];
   if (manifest.format !== 'llama-factory') return manifest.files.map((file) => `${file.role}: ${file.path}`);
   const entry = (role: string) => manifest.files.some((file) => file.role === role) ? `${manifest.name}_${role}` : undefined;
   return [
+    ...(config('sft.yaml') ? [`llamafactory-cli train ${config('sft.yaml')}`] : []),
+    ...(config('dpo.yaml') ? [`llamafactory-cli train ${config('dpo.yaml')}`] : []),
     `dataset_dir: ${manifest.dir}`,
     ...(entry('train') ? [`dataset: ${entry('train')}`] : []),
-    ...(entry('golden') ? [`eval_dataset: ${entry('golden')}`] : []),
+    ...(entry('golden') ? [`golden (held out of training, for evaluate_model): ${entry('golden')}`] : []),
     ...(entry('preference') ? [`preference (stage: dpo): dataset: ${entry('preference')}`] : []),
   ];
 }

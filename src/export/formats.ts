@@ -2,11 +2,12 @@
  * How one canonical sample (or preference pair) becomes a row of each consumer's format
  * (REFERENCE "Dataset formats consumers expect"): Alpaca, ShareGPT, OpenAI chat fine-tuning, and
  * the canonical JSONL itself. LLaMA-Factory reads the Alpaca, ShareGPT or OpenAI rows through a
- * dataset_info.json entry (dataset-info.ts).
+ * dataset_info.json entry (dataset-info.ts); axolotl reads OpenAI-style rows as a chat_template
+ * dataset; openai-dpo adds OpenAI's preference (DPO) rows to the chat rows.
  */
 import type { Sample } from '../pipelines/sample.js';
 
-export const exportFormats = ['jsonl', 'alpaca', 'sharegpt', 'openai', 'llama-factory'] as const;
+export const exportFormats = ['jsonl', 'alpaca', 'sharegpt', 'openai', 'openai-dpo', 'llama-factory', 'axolotl'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 export type RowStyle = 'canonical' | 'alpaca' | 'sharegpt' | 'openai';
 export type LlamaFactoryStyle = Exclude<RowStyle, 'canonical'>;
@@ -26,6 +27,7 @@ export interface PreferencePair {
 }
 
 export function rowStyle(format: ExportFormat, llamaFactoryStyle: LlamaFactoryStyle = 'alpaca'): RowStyle {
+  if (format === 'openai-dpo' || format === 'axolotl') return 'openai';
   return format === 'jsonl' ? 'canonical' : format === 'llama-factory' ? llamaFactoryStyle : format;
 }
 
@@ -71,10 +73,28 @@ export function formatSample(style: RowStyle, sample: Sample, options: FormatOpt
   }
 }
 
-/** Preference rows are Alpaca-style ranking rows (LLaMA-Factory `ranking: true`), or the pair itself in canonical JSONL. */
-export function formatPreference(style: 'canonical' | 'alpaca', pair: PreferencePair, options: FormatOptions): Record<string, unknown> {
+export type PreferenceStyle = 'canonical' | 'alpaca' | 'openai-dpo';
+
+/** Which preference layout a format has; undefined for formats without one. */
+export function preferenceStyle(format: ExportFormat): PreferenceStyle | undefined {
+  return format === 'jsonl' ? 'canonical' : format === 'llama-factory' ? 'alpaca' : format === 'openai-dpo' ? 'openai-dpo' : undefined;
+}
+
+/**
+ * Preference rows: Alpaca-style ranking rows (LLaMA-Factory `ranking: true`), OpenAI's DPO rows
+ * ({input: {messages}, preferred_output, non_preferred_output}, one assistant message each), or
+ * the pair itself in canonical JSONL.
+ */
+export function formatPreference(style: PreferenceStyle, pair: PreferencePair, options: FormatOptions): Record<string, unknown> {
   const system = options.system?.trim() ? options.system : undefined;
   if (style === 'canonical') return { ...pair };
+  if (style === 'openai-dpo') {
+    return {
+      input: { messages: [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: userText(pair.instruction, pair.input) }] },
+      preferred_output: [{ role: 'assistant', content: pair.chosen }],
+      non_preferred_output: [{ role: 'assistant', content: pair.rejected }],
+    };
+  }
   return { instruction: pair.instruction, input: pair.input, chosen: pair.chosen, rejected: pair.rejected, ...(system ? { system } : {}) };
 }
 

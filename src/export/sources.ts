@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { Services } from '../services.js';
 import type { RunRecord } from '../store/catalog.js';
-import { runFilesFor, type RunFileSet } from '../pipelines/run-files.js';
+import { runDir, runFilesFor, type RunFileSet } from '../pipelines/run-files.js';
 import type { Sample } from '../pipelines/sample.js';
 import { effectiveSample, foldDecisions, groupDecisions, type Overlay } from '../review/decisions.js';
 import { readJsonlBatches } from '../store/jsonl.js';
@@ -31,7 +31,7 @@ export interface RunSource {
 export function openRunSource(services: Services, run: RunRecord): RunSource {
   const overlays = new Map<string, Overlay>();
   for (const [id, decisions] of groupDecisions(services.catalog.decisions(run.id))) overlays.set(id, foldDecisions(decisions)!);
-  return { run, dir: path.join(services.config.home, 'runs', run.id), files: runFilesFor(run.kind), overlays };
+  return { run, dir: runDir(services.config.home, run.id), files: runFilesFor(run.kind), overlays };
 }
 
 /** Whether the run has samples for a split at all (an ensemble has no golden set). */

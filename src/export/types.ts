@@ -16,6 +16,10 @@ export interface ExportRequest {
   path?: string;
   name?: string;
   llama_factory_style?: LlamaFactoryStyle;
+  /** The model the training configs fine-tune (llama-factory, axolotl). */
+  base_model?: string;
+  /** The data's language for the dataset card (ISO 639-1). */
+  language?: string;
 }
 
 export interface ExportCounts extends SourceCounts {

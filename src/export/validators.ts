@@ -64,6 +64,25 @@ export const openaiRowCheck: RowCheck = (row) => {
   return checkTurns(row.messages, { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' }, 'messages');
 };
 
+/** OpenAI preference fine-tuning: {input: {messages: [system?, user, ...]}, preferred_output: [assistant], non_preferred_output: [assistant]}. */
+export const openaiDpoRowCheck: RowCheck = (row) => {
+  const keys = Object.keys(row).sort();
+  if (keys.join() !== 'input,non_preferred_output,preferred_output') return `top-level keys are ${JSON.stringify(keys)}; only "input", "preferred_output" and "non_preferred_output" belong`;
+  const input = row.input as Record<string, unknown> | null;
+  const messages = typeof input === 'object' && input !== null ? input.messages : undefined;
+  if (!Array.isArray(messages) || messages.length === 0) return 'input.messages is not a non-empty list';
+  const last = messages[messages.length - 1] as Record<string, unknown>;
+  if (last?.role !== 'user' || !filled(last.content)) return 'input.messages must end with a non-empty user message';
+  const single = (value: unknown, name: string) => {
+    const turns = value as Record<string, unknown>[];
+    if (!Array.isArray(turns) || turns.length !== 1) return `${name} must hold exactly one message`;
+    return turns[0]?.role === 'assistant' && filled(turns[0]?.content) ? undefined : `${name} must be one non-empty assistant message`;
+  };
+  const problem = single(row.preferred_output, 'preferred_output') ?? single(row.non_preferred_output, 'non_preferred_output');
+  if (problem) return problem;
+  return (row.preferred_output as { content: string }[])[0]!.content === (row.non_preferred_output as { content: string }[])[0]!.content ? 'the preferred and non-preferred answers are the same text' : undefined;
+};
+
 export const canonicalRowCheck: RowCheck = (row) => {
   if (!filled(row.id)) return 'id is empty or missing';
   if (!filled(row.instruction)) return 'instruction is empty or missing';

@@ -1,5 +1,5 @@
 /**
- * Safe document input: finds .txt and .md files inside the allowed roots and reads them after
+ * Safe document input: finds documents (PDF, DOCX, HTML, EPUB, text) inside the allowed roots and reads them after
  * checking them. Paths are compared after fs.realpath (symlinks followed), special files are refused
  * from stat before anything is opened, and nothing here ever writes.
  */
@@ -19,9 +19,14 @@ export interface DocumentRef {
   /** Path relative to its root. */
   relative: string;
   bytes: number;
+  /** Set when the path names a folder (resolveDocument with folders: true). */
+  folder?: boolean;
 }
 
-const allowedExtensions = new Set(['.txt', '.md']);
+/** Names a document may have; what it is, is decided from its content (src/documents/detect.ts). */
+export const documentExtensions: readonly string[] = ['.pdf', '.docx', '.epub', '.html', '.htm', '.xhtml', '.md', '.markdown', '.txt'];
+const allowedExtensions = new Set(documentExtensions);
+const formatsText = 'PDF, DOCX, HTML, EPUB, .txt and .md';
 const maxVisitedEntries = 20_000;
 const ambiguousListed = 10;
 const skippedFolders = new Set(['node_modules', '.git']);
@@ -36,22 +41,30 @@ export function isInsideRoots(realPath: string, roots: string[]): string | undef
 }
 
 /** Finds a document from what a person typed: an absolute path, a path relative to a root, or a bare file name. */
-export async function resolveDocument(nameOrPath: string, roots: string[]): Promise<DocumentRef> {
+export async function resolveDocument(nameOrPath: string, roots: string[], options: { folders?: boolean } = {}): Promise<DocumentRef> {
   const typed = nameOrPath.trim();
   if (typed.length === 0 || typed.includes('\0')) {
     throw new InputError('The document name is empty or not a valid path. Give a file name such as guide.md, or call list_documents to see what is available.');
   }
   const realRoots = await resolveRoots(roots);
-  if (path.isAbsolute(typed)) return checkCandidate(typed, typed, roots, realRoots);
-  if (typed.includes('/') || typed.includes(path.sep) || typed.startsWith('.')) return resolveRelative(typed, roots, realRoots);
-  return resolveBareName(typed, roots, realRoots);
+  const folders = options.folders ?? false;
+  if (path.isAbsolute(typed)) return checkCandidate(typed, typed, roots, realRoots, folders);
+  if (typed.includes('/') || typed.includes(path.sep) || typed.startsWith('.')) return resolveRelative(typed, roots, realRoots, folders);
+  try {
+    return await resolveBareName(typed, roots, realRoots);
+  } catch (error) {
+    // "contracts" with no file of that name may be a folder in a root.
+    if (folders && error instanceof InputError && error.code === 'document_not_found') return resolveRelative(`./${typed}`, roots, realRoots, folders);
+    throw error;
+  }
 }
 
 /** Lists the .txt and .md files inside the roots (same walk and bounds), sorted by relative path. */
-export async function listDocuments(roots: string[], options: { limit?: number } = {}): Promise<{ documents: DocumentRef[]; truncated: boolean }> {
+export async function listDocuments(roots: string[], options: { limit?: number; under?: DocumentRef } = {}): Promise<{ documents: DocumentRef[]; truncated: boolean }> {
   const limit = options.limit ?? 1000;
   const realRoots = await resolveRoots(roots);
-  const walk = await walkRoots(realRoots, (name) => allowedExtensions.has(path.extname(name).toLowerCase()));
+  // A folder found by resolveDocument: its documents, each relative to the root that holds it.
+  const walk = await walkRoots(options.under ? [options.under.path] : realRoots, (name) => allowedExtensions.has(path.extname(name).toLowerCase()));
   const byPath = new Map<string, DocumentRef>();
   for (const found of walk.files) {
     const ref = await describeIfReadable(found, realRoots);
@@ -61,8 +74,8 @@ export async function listDocuments(roots: string[], options: { limit?: number }
   return { documents: documents.slice(0, limit), truncated: walk.truncated || documents.length > limit };
 }
 
-/** Reads a document after checking it again: a regular, non-empty UTF-8 text file of at most maxBytes. */
-export async function readDocument(ref: DocumentRef, options: { maxBytes: number }): Promise<{ text: string; bytes: number; sha256: string }> {
+/** Reads a document's bytes after checking it again: a regular, non-empty file of at most maxBytes, still inside its root. */
+export async function readDocumentBytes(ref: DocumentRef, options: { maxBytes: number }): Promise<{ raw: Buffer; sha256: string }> {
   const name = ref.relative || ref.path;
   const real = await realpathOrRefuse(ref.path, name);
   if (real !== ref.path || isInsideRoots(real, [ref.root]) === undefined) {
@@ -72,6 +85,13 @@ export async function readDocument(ref: DocumentRef, options: { maxBytes: number
   refuseUnreadable(before, name);
   refuseSize(before.size, options.maxBytes, name);
   const raw = await readChecked(real, before, options.maxBytes, name);
+  return { raw, sha256: createHash('sha256').update(raw).digest('hex') };
+}
+
+/** Reads a document after checking it again: a regular, non-empty UTF-8 text file of at most maxBytes. */
+export async function readDocument(ref: DocumentRef, options: { maxBytes: number }): Promise<{ text: string; bytes: number; sha256: string }> {
+  const name = ref.relative || ref.path;
+  const { raw, sha256 } = await readDocumentBytes(ref, options);
   if (raw.indexOf(0) !== -1) {
     throw new InputError(`${name} contains NUL bytes, so it looks binary, not text. Only plain-text .txt and .md files can be distilled; export it as plain text first.`, 'document_binary');
   }
@@ -87,7 +107,7 @@ export async function readDocument(ref: DocumentRef, options: { maxBytes: number
   if (text.trim().length === 0) {
     throw new InputError(`${name} contains only whitespace, so there is nothing to distill. Add text to it or pick another document.`, 'document_empty');
   }
-  return { text, bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex') };
+  return { text, bytes: raw.length, sha256 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,7 +150,7 @@ async function resolveRoots(roots: string[]): Promise<string[]> {
   return real;
 }
 
-async function resolveRelative(typed: string, roots: string[], realRoots: string[]): Promise<DocumentRef> {
+async function resolveRelative(typed: string, roots: string[], realRoots: string[], folders = false): Promise<DocumentRef> {
   const found: DocumentRef[] = [];
   let outside: string | undefined;
   for (const root of realRoots) {
@@ -141,7 +161,7 @@ async function resolveRelative(typed: string, roots: string[], realRoots: string
       continue;
     }
     try {
-      found.push(await checkCandidate(typed, candidate, roots, realRoots));
+      found.push(await checkCandidate(typed, candidate, roots, realRoots, folders));
     } catch (error) {
       if (!(error instanceof InputError) || error.code !== 'document_not_found') throw error;
     }
@@ -174,7 +194,7 @@ async function resolveBareName(typed: string, roots: string[], realRoots: string
 }
 
 /** Inside a root (as typed, then as real path), a regular file, an allowed extension: all before any open. */
-async function checkCandidate(typed: string, candidate: string, roots: string[], realRoots: string[]): Promise<DocumentRef> {
+async function checkCandidate(typed: string, candidate: string, roots: string[], realRoots: string[], folders = false): Promise<DocumentRef> {
   const absolute = path.resolve(candidate);
   if (isInsideRoots(absolute, realRoots) === undefined && isInsideRoots(absolute, roots.map((root) => path.resolve(root))) === undefined) {
     throw outsideRoots(typed, absolute, roots);
@@ -189,6 +209,7 @@ async function checkCandidate(typed: string, candidate: string, roots: string[],
   const root = isInsideRoots(real, realRoots);
   if (root === undefined) throw outsideRoots(typed, real, roots);
   const stats = await statOrRefuse(real, typed);
+  if (folders && stats.isDirectory()) return { path: real, root, relative: path.relative(root, real), bytes: 0, folder: true };
   refuseUnreadable(stats, typed, real);
   return { path: real, root, relative: path.relative(root, real), bytes: stats.size };
 }
@@ -207,14 +228,14 @@ async function describeIfReadable(candidate: string, realRoots: string[]): Promi
 
 function refuseUnreadable(stats: Stats, name: string, real = name): void {
   if (stats.isDirectory()) {
-    throw new InputError(`${name} is a folder, not a file. Name a .txt or .md file inside it (list_documents shows them).`, 'document_not_file');
+    throw new InputError(`${name} is a folder, not a file. Name a document inside it (list_documents shows them).`, 'document_not_file');
   }
   if (!stats.isFile()) {
-    throw new InputError(`${name} is not a regular file (it is a device, pipe or socket), so it is not read. Only .txt and .md files can be distilled.`, 'document_not_file');
+    throw new InputError(`${name} is not a regular file (it is a device, pipe or socket), so it is not read. Only ${formatsText} files can be distilled.`, 'document_not_file');
   }
   const extension = path.extname(real).toLowerCase();
   if (!allowedExtensions.has(extension)) {
-    throw new InputError(`${name} is ${extension ? `a ${extension} file` : 'a file without an extension'}; only .txt and .md files can be distilled. Convert it to plain text or Markdown first.`, 'document_type');
+    throw new InputError(`${name} is ${extension ? `a ${extension} file` : 'a file without an extension'}; only ${formatsText} documents can be distilled. Convert it to one of those first.`, 'document_type');
   }
 }
 
@@ -264,7 +285,7 @@ function outsideRoots(typed: string, real: string, roots: string[]): InputError 
 
 function notFound(typed: string, realRoots: string[], truncated: boolean): InputError {
   const stopped = truncated ? ` The search stopped after ${maxVisitedEntries.toLocaleString('en-US')} entries, so give its path relative to a root instead.` : '';
-  return new InputError(`No document named ${typed} was found in ${realRoots.join(', ')}.${stopped} Call list_documents to see the available .txt and .md files.`, 'document_not_found');
+  return new InputError(`No document named ${typed} was found in ${realRoots.join(', ')}.${stopped} Call list_documents to see the available documents.`, 'document_not_found');
 }
 
 function ambiguous(typed: string, refs: DocumentRef[]): InputError {

@@ -7,37 +7,7 @@ import type { ProviderConfig } from '../config.js';
 import { ProviderError, type ProviderFailureKind } from '../errors.js';
 import { isDeepSeek } from './deepseek.js';
 import { readRateLimits, readRetryAfterMs } from './rate-limit-headers.js';
-import type { AdapterRequest, AdapterResponse, ProviderAdapter } from './types.js';
-
-/** What an SDK client can tell about a failed call, in SDK-neutral terms. */
-export interface FailureFacts {
-  status?: number;
-  /** The provider's error type, e.g. `billing_error`, `insufficient_quota`. */
-  type?: string;
-  /** The provider's error code, e.g. `insufficient_quota`. */
-  code?: string;
-  /** The provider's own human message (never the raw body). */
-  message?: string;
-  headers?: Headers;
-  /** Set when no HTTP answer arrived. */
-  transport?: 'timeout' | 'cancelled' | 'connection';
-  /** The underlying socket error, for its code (ECONNREFUSED, ENOTFOUND). */
-  cause?: unknown;
-}
-
-/** An answer and the HTTP headers it came with (for the rate-limit headers). */
-export interface ProviderAnswer {
-  answer: AdapterResponse;
-  headers: Headers;
-}
-
-/** One SDK speaking one wire format; errors it throws are read back by `describeFailure`. */
-export interface ProviderClient {
-  readonly acceptsJsonSchema: boolean;
-  call(request: AdapterRequest): Promise<ProviderAnswer>;
-  /** Undefined when the error did not come from the SDK (a bug on our side: rethrown as is). */
-  describeFailure(error: unknown): FailureFacts | undefined;
-}
+import type { AdapterRequest, AdapterResponse, FailureFacts, ProviderAdapter, ProviderClient } from './types.js';
 
 /** Sent as the key to servers configured without one (a local Ollama or vLLM ignores it). */
 const keylessPlaceholder = 'no-key-configured';

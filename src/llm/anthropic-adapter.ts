@@ -2,9 +2,8 @@
 import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages';
 import type { ProviderConfig } from '../config.js';
-import type { FailureFacts, ProviderAnswer, ProviderClient } from './adapters.js';
 import { noRedirects } from './fetch-options.js';
-import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './types.js';
+import type { AdapterRequest, AdapterResponse, FailureFacts, FinishReason, ProviderAnswer, ProviderClient, Usage } from './types.js';
 
 export class AnthropicClient implements ProviderClient {
   readonly acceptsJsonSchema = true;

@@ -66,6 +66,8 @@ const defaultRetryDelay = (attempt: number) => Math.min(30_000, 500 * 2 ** attem
 
 export class LlmClient {
   private readonly adapters = new Map<string, ProviderAdapter>();
+  /** Providers added at run time (an evaluation's candidate endpoint), each with its own price row. */
+  private readonly endpoints = new Map<string, { provider: ProviderConfig; price: PriceRow }>();
   private readonly limiters = new Map<string, Limiter>();
   private readonly now: () => Date;
 
@@ -74,11 +76,26 @@ export class LlmClient {
     for (const [name, adapter] of Object.entries(options.adapters ?? {})) this.adapters.set(name, adapter);
   }
 
+  /**
+   * Adds a provider outside the config, such as a model served at a URL to evaluate. Its key lives
+   * in this process only: never in the config, the catalog or the journal.
+   */
+  addEndpoint(provider: ProviderConfig, price: PriceRow): void {
+    this.endpoints.set(provider.name, { provider, price });
+    this.adapters.delete(provider.name);
+  }
+
+  hasEndpoint(name: string): boolean {
+    return this.endpoints.has(name);
+  }
+
   /** Provider, model and price for a role, or a clear error before anything is spent. */
   resolve(role: StageRole, target?: ModelTarget): ResolvedTarget {
     const stage = this.options.config.stages[role];
     const providerName = target?.provider ?? stage.provider;
     const model = target?.model ?? stage.model;
+    const endpoint = this.endpoints.get(providerName);
+    if (endpoint) return { provider: endpoint.provider, model, maxOutputTokens: stage.maxOutputTokens, price: { ...endpoint.price, model } };
     const provider = this.options.config.providers[providerName];
     if (!provider) {
       throw new ConfigError(`The ${role} stage uses provider "${providerName}", which is not configured. Add it under "providers" in the config file.`);

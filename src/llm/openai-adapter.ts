@@ -7,10 +7,9 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ProviderConfig } from '../config.js';
-import type { FailureFacts, ProviderAnswer, ProviderClient } from './adapters.js';
 import { isDeepSeek } from './deepseek.js';
 import { noRedirects } from './fetch-options.js';
-import type { AdapterRequest, AdapterResponse, FinishReason, Usage } from './types.js';
+import type { AdapterRequest, AdapterResponse, FailureFacts, FinishReason, ProviderAnswer, ProviderClient, Usage } from './types.js';
 
 /** DeepSeek's own usage fields, which the SDK passes through untyped. */
 interface DeepSeekUsage {

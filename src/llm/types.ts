@@ -1,40 +1,8 @@
 import type { z } from 'zod';
 import type { RateLimitReport } from './rate-limit-headers.js';
 
-/** Providers are named in config; `kind` says which wire format and SDK speaks to them. */
-export type ProviderKind = 'openai-compatible' | 'anthropic';
-
-/** Token counts normalised across providers. `inputTokens` excludes cached and cache-write tokens. */
-export interface Usage {
-  inputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  /** Anthropic's one-hour cache writes, billed at their own rate. */
-  cacheWrite1hTokens: number;
-  outputTokens: number;
-}
-
-export const emptyUsage = (): Usage => ({
-  inputTokens: 0,
-  cachedInputTokens: 0,
-  cacheWriteTokens: 0,
-  cacheWrite1hTokens: 0,
-  outputTokens: 0,
-});
-
-export function addUsage(a: Usage, b: Usage): Usage {
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
-    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-    cacheWrite1hTokens: a.cacheWrite1hTokens + b.cacheWrite1hTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-  };
-}
-
-export function promptTokens(usage: Usage): number {
-  return usage.inputTokens + usage.cachedInputTokens + usage.cacheWriteTokens + usage.cacheWrite1hTokens;
-}
+export { addUsage, emptyUsage, promptTokens, type ProviderKind, type StageRole, type Usage } from '../provider-types.js';
+import type { StageRole, Usage } from '../provider-types.js';
 
 export interface ChatMessage {
   role: 'user' | 'assistant';
@@ -74,9 +42,6 @@ export interface ProviderAdapter {
   send(request: AdapterRequest): Promise<AdapterResponse>;
 }
 
-/** The configured roles a call can play; each maps to a provider and model in config. */
-export type StageRole = 'generate' | 'format' | 'validate' | 'judge';
-
 export interface ModelTarget {
   provider: string;
   model: string;
@@ -113,4 +78,34 @@ export interface LlmResult<T> {
   attempts: number;
   /** Why earlier attempts of this call did not count (e.g. `provider_rate_limited`, `output_malformed_json`). */
   retries: string[];
+}
+
+/** What an SDK client can tell about a failed call, in SDK-neutral terms. */
+export interface FailureFacts {
+  status?: number;
+  /** The provider's error type, e.g. `billing_error`, `insufficient_quota`. */
+  type?: string;
+  /** The provider's error code, e.g. `insufficient_quota`. */
+  code?: string;
+  /** The provider's own human message (never the raw body). */
+  message?: string;
+  headers?: Headers;
+  /** Set when no HTTP answer arrived. */
+  transport?: 'timeout' | 'cancelled' | 'connection';
+  /** The underlying socket error, for its code (ECONNREFUSED, ENOTFOUND). */
+  cause?: unknown;
+}
+
+/** One SDK speaking one wire format; errors it throws are read back by `describeFailure`. */
+/** An answer and the HTTP headers it came with (for the rate-limit headers). */
+export interface ProviderAnswer {
+  answer: AdapterResponse;
+  headers: Headers;
+}
+
+export interface ProviderClient {
+  readonly acceptsJsonSchema: boolean;
+  call(request: AdapterRequest): Promise<ProviderAnswer>;
+  /** Undefined when the error did not come from the SDK (a bug on our side: rethrown as is). */
+  describeFailure(error: unknown): FailureFacts | undefined;
 }

@@ -1,4 +1,5 @@
 /** What every estimate shares: a low / expected / high range, and moments that price peak hours. */
+import { z } from 'zod';
 import type { PriceRow } from '../config.js';
 
 export interface CostRange {
@@ -6,6 +7,9 @@ export interface CostRange {
   expected: number;
   high: number;
 }
+
+/** The same range in a tool's output schema. */
+export const costRangeSchema = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
 export function zeroRange(): CostRange {
   return { low: 0, expected: 0, high: 0 };

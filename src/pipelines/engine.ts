@@ -1,20 +1,20 @@
 /**
- * The run engine shared by every pipeline (DESIGN §5). A run is a background job whose state lives
+ * The run engine shared by every pipeline. A run is a background job whose state lives
  * in the catalog; starting returns at once. Each LLM call goes through `RunContext.call`, which
  * answers from the journal when it can and journals every new answer before the run advances, so
  * a resumed run replays what was paid for and sends only what is missing.
  */
 import { EventEmitter, setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Catalog, RunKind, RunPause, RunRecord, RunStatus } from '../store/catalog.js';
+import type { Catalog, RunKind, RunParams, RunPause, RunRecord, RunStatus } from '../store/catalog.js';
 import { BudgetError, DistilleryError, InputError, ProviderError, errorMessage } from '../errors.js';
 import { CallFailedError } from '../llm/client.js';
 import type { LlmRequest } from '../llm/types.js';
 import { stableKey } from '../util/hash.js';
 import { CallJournal } from './journal.js';
 import { Progress } from './progress.js';
+import { runDir } from './run-files.js';
 import type { Services } from '../services.js';
 
 export type CallOutcome<T> =
@@ -27,7 +27,7 @@ export type CallSpec<T> = Omit<LlmRequest<T>, 'runId' | 'signal' | 'sampleKey'> 
   promptHash: string;
 };
 
-export interface RunContext<P = Record<string, unknown>> {
+export interface RunContext<P extends RunParams = RunParams> {
   readonly runId: string;
   readonly params: P;
   readonly dir: string;
@@ -37,12 +37,14 @@ export interface RunContext<P = Record<string, unknown>> {
   call<T>(spec: CallSpec<T>): Promise<CallOutcome<T>>;
   /** True once the run is pausing or cancelled: start no new work. */
   shouldStop(): boolean;
-  /** Pauses the run when a stage's failures pass the threshold (DESIGN §5.6). */
+  /** Pauses the run when more than 30% of at least 20 items of a stage failed: a provider or prompt problem, not bad luck. */
   checkFailures(stage: string): void;
+  /** An earlier run by id or name, its folder, and whether it is still running (an ensemble may take its prompts from one). */
+  otherRun(reference: string): { run: RunRecord; dir: string; active: boolean };
 }
 
 /** What a pipeline returns: the metrics written to metrics.json and the headline numbers. */
-export type Pipeline = (context: RunContext<any>) => Promise<Record<string, unknown>>;
+export type Pipeline<P extends RunParams = RunParams> = (context: RunContext<P>) => Promise<Record<string, unknown>>;
 
 /** Thrown inside a run to stop it: a pause (resumable) or a cancellation. */
 export class RunStop extends Error {
@@ -55,6 +57,18 @@ export class RunStop extends Error {
 const writeErrorCodes = new Set(['ENOSPC', 'EACCES', 'EROFS', 'EPERM', 'EDQUOT', 'EIO', 'EISDIR', 'ERR_FS_EISDIR', 'ENOTDIR', 'store_write_failed']);
 const failureThreshold = { minItems: 20, fraction: 0.3 };
 
+export interface ScheduledCheck {
+  cancel(): void;
+}
+/** Runs `check` after `ms` milliseconds: how the month watcher waits for the next budget month. */
+export type ScheduleCheck = (check: () => void, ms: number) => ScheduledCheck;
+
+const scheduleWithTimer: ScheduleCheck = (check, ms) => {
+  // unref: a pending month check never keeps the process alive on its own.
+  const timer = setTimeout(check, ms).unref();
+  return { cancel: () => clearTimeout(timer) };
+};
+
 interface ActiveRun {
   controller: AbortController;
   progress: Progress;
@@ -65,20 +79,21 @@ interface ActiveRun {
 export class RunEngine extends EventEmitter {
   private readonly active = new Map<string, ActiveRun>();
   private readonly pipelines = new Map<RunKind, Pipeline>();
-  /** Set while watchBudgetMonths runs: the timer for the next month's check. */
-  private monthTimer: NodeJS.Timeout | undefined;
+  /** Set while watchBudgetMonths runs: cancels the next month's check. */
+  private nextMonthCheck: ScheduledCheck | undefined;
   private watchingMonths = false;
 
   constructor(private readonly services: Services) {
     super();
   }
 
-  register(kind: RunKind, pipeline: Pipeline): void {
-    this.pipelines.set(kind, pipeline);
+  register<P extends RunParams>(kind: RunKind, pipeline: Pipeline<P>): void {
+    // A run's kind says whose params it stored; start() took them from that pipeline's start function.
+    this.pipelines.set(kind, pipeline as Pipeline);
   }
 
   runDir(runId: string): string {
-    return path.join(this.services.config.home, 'runs', runId);
+    return runDir(this.services.config.home, runId);
   }
 
   /** Runs left `running` by a process that died are marked interrupted; resume_run continues them. */
@@ -90,7 +105,7 @@ export class RunEngine extends EventEmitter {
     return stale.map((run) => run.id);
   }
 
-  async start(kind: RunKind, name: string, params: Record<string, unknown>): Promise<RunRecord> {
+  async start(kind: RunKind, name: string, params: RunParams): Promise<RunRecord> {
     const now = new Date();
     const id = `r-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
     const run: RunRecord = { id, name, kind, status: 'running', params, createdAt: now.toISOString(), updatedAt: now.toISOString(), progress: {}, spentUsd: 0 };
@@ -170,25 +185,28 @@ export class RunEngine extends EventEmitter {
   /**
    * For a long-lived server: runs paused for the month's budget resume once the budget allows, which
    * a new budget month does. Checked now (a server started in a new month) and just after each
-   * month's end while the server runs. Runs stopped by their own max_usd stay paused.
+   * month's end while the server runs. Runs stopped by their own max_usd stay paused. Each check
+   * emits 'budget-months-checked' with the runs it resumed; `schedule` (a timer by default) lets a
+   * test with its own clock fire the next check itself.
    */
-  watchBudgetMonths(): void {
+  watchBudgetMonths(schedule: ScheduleCheck = scheduleWithTimer): void {
     const check = async () => {
+      let resumed: string[] = [];
       try {
-        const resumed = await this.resumeBudgetPaused();
+        resumed = await this.resumeBudgetPaused();
         if (resumed.length > 0) this.services.log.info('resumed runs paused for the month budget', { runIds: resumed });
       } catch (error) {
         this.services.log.warn('could not resume runs paused for budget', { error: errorMessage(error) });
       }
+      this.emit('budget-months-checked', resumed);
     };
     const arm = () => {
       if (!this.watchingMonths) return;
       // A timer fires at most 2^31-1 ms (24.8 days) ahead; a month is longer, so it may check early and re-arm.
       const wait = Math.min(Math.max(this.services.guard.msToNextMonth(), 0) + 1000, 2 ** 31 - 1);
-      this.monthTimer = setTimeout(() => void check().finally(arm), wait);
-      this.monthTimer.unref();
+      this.nextMonthCheck = schedule(() => void check().finally(arm), wait);
     };
-    clearTimeout(this.monthTimer);
+    this.nextMonthCheck?.cancel();
     this.watchingMonths = true;
     void check();
     arm();
@@ -196,7 +214,7 @@ export class RunEngine extends EventEmitter {
 
   async shutdown(): Promise<void> {
     this.watchingMonths = false;
-    clearTimeout(this.monthTimer);
+    this.nextMonthCheck?.cancel();
     for (const active of this.active.values()) {
       // Not a pause with a reason to fix: the run simply stopped with the process, as after a crash.
       active.stop ??= new RunStop('interrupted');
@@ -254,7 +272,7 @@ export class RunEngine extends EventEmitter {
   private context(run: RunRecord, dir: string, journal: CallJournal, entry: ActiveRun): RunContext {
     const { llm } = this.services;
     const { controller, progress } = entry;
-    const runCapUsd = typeof run.params.max_usd === 'number' ? run.params.max_usd : undefined;
+    const runCapUsd = run.params.max_usd;
     const stop = (value: RunStop): never => {
       entry.stop ??= value;
       throw entry.stop;
@@ -267,6 +285,10 @@ export class RunEngine extends EventEmitter {
       progress,
       services: this.services,
       shouldStop: () => entry.stop !== undefined || controller.signal.aborted,
+      otherRun: (reference) => {
+        const other = this.get(reference);
+        return { run: other, dir: this.runDir(other.id), active: this.isActive(other.id) };
+      },
       checkFailures: (stage) => {
         const { done, failed } = progress.stage(stage);
         if (done >= failureThreshold.minItems && failed / done > failureThreshold.fraction) {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { JsonlAppender, readJsonl } from '../store/jsonl.js';
 import type { Usage } from '../llm/types.js';
+import { journalFile } from './run-files.js';
 
 export interface JournalRecord {
   key: string;
@@ -31,7 +32,7 @@ export class CallJournal {
   ) {}
 
   static async open(runDir: string): Promise<CallJournal> {
-    const file = path.join(runDir, 'calls.jsonl');
+    const file = path.join(runDir, journalFile);
     const appender = await JsonlAppender.open(file); // repairs a line torn by a crash first
     const records = new Map<string, JournalRecord>();
     for await (const record of readJsonl<JournalRecord>(file)) records.set(record.key, record);

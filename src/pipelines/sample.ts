@@ -1,4 +1,4 @@
-/** The canonical sample of DESIGN §1: one JSON object per line in every dataset file. */
+/** The canonical sample every pipeline writes and review and export read: one JSON object per line in every dataset file. */
 export type Difficulty = 'easy' | 'medium' | 'hard';
 export type SampleStatus = 'approved' | 'rejected' | 'pending';
 

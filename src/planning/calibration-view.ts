@@ -1,8 +1,8 @@
 /** How a calibration reads in a start tool's structuredContent (snake_case, like the rest of the output). */
 import { z } from 'zod';
 import type { Calibration } from './calibration.js';
+import { costRangeSchema as range } from '../pipelines/cost-range.js';
 
-const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
 export const calibrationOutput = z
   .object({

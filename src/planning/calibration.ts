@@ -1,5 +1,5 @@
 /**
- * Estimates calibrated with what past runs really cost (issue 7): the token estimate is blended with
+ * Estimates calibrated with what past runs really cost: the token estimate is blended with
  * the measured cost per approved pair of completed runs of the same pipeline and models, trusting the
  * measurement more as runs accumulate. Used by plan_budget and by the start tools' dry runs.
  */
@@ -44,7 +44,7 @@ export interface Calibrated {
 }
 
 /** Recent runs are enough: more would only let old prices outvote new ones. */
-const maxRunsUsed = 20;
+export const maxRunsUsed = 20;
 
 export const tokenBasis = 'token counts × price table';
 

@@ -3,23 +3,25 @@
  * inputs times the price table, calibrated with past runs), plus the search for the largest size of
  * a scalable run that fits an amount of money.
  */
-import { listDocuments, readDocument, resolveDocument } from '../files/documents.js';
+import { listDocuments } from '../files/documents.js';
+import { readSource, resolveInputs } from '../pipelines/distill/inputs.js';
 import type { RunKind } from '../store/catalog.js';
 import type { Services } from '../services.js';
-import { chunkDocument, defaultChunkOptions, type Chunk } from '../pipelines/distill/chunker.js';
+import { defaultChunkOptions, type Chunk } from '../pipelines/distill/chunker.js';
 import { estimateDistill } from '../pipelines/distill/estimate.js';
 import { provisionalTemplate, resolveDomain, type DomainTemplate } from '../pipelines/cascade/domains.js';
-import { estimateCascade } from '../pipelines/cascade/estimate.js';
-import { coveragePlan } from '../pipelines/cascade/plan.js';
+import type { CascadeTarget } from '../pipelines/cascade/target.js';
 import { estimateEnsemble } from '../pipelines/ensemble/estimate.js';
 import { promptsFromFile, selectPrompts, type EnsemblePrompt } from '../pipelines/ensemble/inputs.js';
 import { parseTeacher, resolveTeachers } from '../pipelines/ensemble/teachers.js';
-import { calibrateCascade, calibrateDistill, calibrateEnsemble, describeBasis, type Calibration, type CostRange } from './calibration.js';
+import { calibrateDistill, calibrateEnsemble, describeBasis, type Calibration, type CostRange } from './calibration.js';
 import type { PastRun } from './history.js';
 import { offPeakHigh } from './off-peak.js';
+import { defaultGoldenFraction } from '../pipelines/cascade/golden.js';
+import { sizeCascade } from './cascade-sizing.js';
 
 export interface PlannedRun {
-  kind: RunKind;
+  kind: Exclude<RunKind, 'evaluate'>;
   label: string;
   tool: 'distill_file' | 'start_cascade' | 'start_ensemble';
   /** The arguments to pass to the tool to start this run. */
@@ -44,9 +46,6 @@ export interface PlanContext {
   promptFiles: Map<string, Promise<EnsemblePrompt[]>>;
 }
 
-/** The golden share does not change the cost or the approved count, only the split; the cascade's default. */
-const goldenFraction = 0.09;
-
 export function planContext(services: Services, roots: string[], history: PastRun[]): PlanContext {
   return { services, roots, history, documents: new Map(), domains: new Map(), promptFiles: new Map() };
 }
@@ -61,9 +60,11 @@ export async function documentRun(context: PlanContext, path: string, pairsPerCh
   let loading = context.documents.get(path);
   if (!loading) {
     loading = (async () => {
-      const ref = await resolveDocument(path, context.roots);
-      const document = await readDocument(ref, { maxBytes: services.config.maxFileBytes });
-      return { relative: ref.relative, chunks: [...chunkDocument(document.text, defaultChunkOptions)] };
+      // A document or a folder of them, read as distill_file reads it (any format).
+      const inputs = await resolveInputs(path, context.roots);
+      const chunks: Chunk[] = [];
+      for (const ref of inputs.refs) chunks.push(...(await readSource(ref, services.config.maxFileBytes, defaultChunkOptions, chunks.length)).chunks);
+      return { relative: inputs.folder ? `${inputs.folder.relative}/` : inputs.refs[0]!.relative, chunks };
     })();
     context.documents.set(path, loading);
   }
@@ -84,7 +85,8 @@ export async function documentRun(context: PlanContext, path: string, pairsPerCh
   };
 }
 
-export function cascadeRun(context: PlanContext, domain: string, samples: number, stageAOnly: boolean): PlannedRun {
+/** With target "approved", `samples` is the approved pairs to end with, planned at the measured approval rate. */
+export function cascadeRun(context: PlanContext, domain: string, samples: number, stageAOnly: boolean, target: CascadeTarget = 'generated'): PlannedRun {
   const { services } = context;
   let resolved = context.domains.get(domain);
   if (!resolved) {
@@ -92,21 +94,20 @@ export function cascadeRun(context: PlanContext, domain: string, samples: number
     resolved = { name: found.name, template: found.template ?? provisionalTemplate(found.input, services.config.home), expand: found.kind === 'free_text' };
     context.domains.set(domain, resolved);
   }
-  const plan = coveragePlan(resolved.template, samples);
-  const estimate = calibrateCascade(context.history, estimateCascade(services, resolved.template, plan, { stageAOnly, goldenFraction, expand: resolved.expand }), stageAOnly);
+  const { estimate, approval } = sizeCascade(services, context.history, resolved.template, { samples, target, stageAOnly, goldenFraction: defaultGoldenFraction, expand: resolved.expand });
   const row = (role: 'generate' | 'format' | 'validate') => [services.llm.resolve(role).price];
   const stages = estimate.costByStageUsd;
   return {
     kind: 'cascade',
-    label: `${resolved.name} cascade of ${samples.toLocaleString('en-US')} samples${stageAOnly ? ' (stage A only)' : ''}`,
+    label: `${resolved.name} cascade of ${samples.toLocaleString('en-US')} ${approval ? 'approved ' : ''}samples${stageAOnly ? ' (stage A only)' : ''}`,
     tool: 'start_cascade',
-    arguments: { domain, samples, ...(stageAOnly ? { stage_a_only: true } : {}) },
+    arguments: { domain, samples, ...(stageAOnly ? { stage_a_only: true } : {}), ...(approval ? { target: 'approved' } : {}) },
     costUsd: estimate.costUsd,
     offPeakHighUsd: offPeakHigh([[stages.expand.high + stages.generate.high, row('generate')], [stages.format.high, row('format')], [stages.validate.high, row('validate')]]),
     approvedPairs: estimate.expected.approved,
     rawPairs: estimate.expected.rawPairs,
     size: samples,
-    basis: describeBasis('cascade', estimate.calibration),
+    basis: describeBasis('cascade', estimate.calibration) + (approval ? `; planned at ${approval.basis}` : ''),
     calibration: estimate.calibration,
   };
 }

@@ -5,10 +5,11 @@
 import { usd } from '../util/format.js';
 import { cascadeRun, documentRun, ensembleRun, largestThatFits, type EnsembleSource, type PlanContext, type PlannedRun } from './candidates.js';
 import { peakHoursText } from './off-peak.js';
+import type { CascadeTarget } from '../pipelines/cascade/target.js';
 
 export type GoalSpec =
   | { kind: 'distill'; path: string; pairsPerChunk?: number }
-  | { kind: 'cascade'; domain: string; samples: number; stageAOnly: boolean }
+  | { kind: 'cascade'; domain: string; samples: number; stageAOnly: boolean; target?: CascadeTarget }
   | { kind: 'ensemble'; samples: number; source: EnsembleSource };
 
 export interface CheaperOption {
@@ -35,14 +36,14 @@ export async function cheaperOptions(context: PlanContext, goal: GoalSpec, run: 
       }
     }
   } else if (goal.kind === 'cascade') {
-    const { domain, samples, stageAOnly } = goal;
+    const { domain, samples, stageAOnly, target } = goal;
     let stageAFits = false;
     if (!stageAOnly) {
       const stageA = cascadeRun(context, domain, samples, true);
       stageAFits = fits(stageA);
       if (stageAFits) options.push({ change: 'stage_a_only: true (raw pairs only: no formatting, validation or golden set)', run: stageA });
     }
-    const fewer = await largestThatFits((n) => cascadeRun(context, domain, n, stageAOnly), { reference: Math.min(samples - 1, 1000), min: 10, max: samples - 1, moneyUsd });
+    const fewer = await largestThatFits((n) => cascadeRun(context, domain, n, stageAOnly, target), { reference: Math.min(samples - 1, 1000), min: 10, max: samples - 1, moneyUsd });
     if (fewer) options.push({ change: `samples: ${fewer.size!.toLocaleString('en-US')} instead of ${samples.toLocaleString('en-US')}`, run: fewer });
     if (!stageAOnly && !stageAFits) {
       const fewerRaw = await largestThatFits((n) => cascadeRun(context, domain, n, true), { reference: Math.min(samples - 1, 1000), min: 10, max: samples - 1, moneyUsd });

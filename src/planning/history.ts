@@ -8,6 +8,7 @@ import path from 'node:path';
 import { readJsonl } from '../store/jsonl.js';
 import type { RunKind, RunRecord } from '../store/catalog.js';
 import type { Services } from '../services.js';
+import { journalFile, runDir, runFilesFor } from '../pipelines/run-files.js';
 
 export interface PastRun {
   runId: string;
@@ -19,13 +20,15 @@ export interface PastRun {
   costUsd: number;
   /** Approved pairs (raw pairs for a stage-A-only cascade). */
   units: number;
+  /** A full cascade's raw pairs generated and pairs in train plus golden: its measured approval rate. */
+  funnel?: { generated: number; delivered: number };
   finishedAt: string;
 }
 
 /** The parts of a pipeline's metrics.json read here; every pipeline writes cost_usd.total and counts. */
 interface MetricsShape {
   cost_usd?: number | { total?: unknown };
-  counts?: { approved?: unknown; generated?: unknown };
+  counts?: { approved?: unknown; generated?: unknown; train?: unknown; golden?: unknown };
   stage_a_only?: unknown;
   funnel?: { stage_a?: { model?: unknown }; stage_b?: { model?: unknown }; stage_c?: { model?: unknown } };
   teachers?: unknown[];
@@ -53,6 +56,7 @@ export async function loadHistory(services: Services): Promise<PastRun[]> {
   const read: Record<string, number> = {};
   // Newest first; a distillation's journal may be megabytes, so stop reading a kind once enough are known.
   for (const run of services.catalog.listRuns({ status: 'completed' })) {
+    if (run.kind === 'evaluate') continue; // makes no samples: nothing to calibrate a dataset run on
     if ((read[run.kind] = (read[run.kind] ?? 0) + 1) > perKindLimit) continue;
     if (!known.has(run.id)) known.set(run.id, await readPastRun(services, run).catch(() => null));
     const past = known.get(run.id);
@@ -62,15 +66,17 @@ export async function loadHistory(services: Services): Promise<PastRun[]> {
 }
 
 async function readPastRun(services: Services, run: RunRecord): Promise<PastRun | null> {
-  const dir = services.engine?.runDir(run.id) ?? path.join(services.config.home, 'runs', run.id);
-  const metrics = JSON.parse(await readFile(path.join(dir, 'metrics.json'), 'utf8')) as MetricsShape;
+  const dir = runDir(services.config.home, run.id);
+  const metrics = JSON.parse(await readFile(path.join(dir, runFilesFor(run.kind).metrics), 'utf8')) as MetricsShape;
   const costUsd = typeof metrics.cost_usd === 'number' ? metrics.cost_usd : metrics.cost_usd?.total;
   const stageAOnly = run.kind === 'cascade' && (metrics.stage_a_only === true || run.params.stage_a_only === true);
   const units = stageAOnly ? metrics.counts?.generated : metrics.counts?.approved;
   if (typeof costUsd !== 'number' || !Number.isFinite(costUsd) || costUsd < 0 || typeof units !== 'number' || units <= 0) return null;
-  const models = modelsFromMetrics(run.kind, metrics, stageAOnly) ?? (await modelsFromJournal(path.join(dir, 'calls.jsonl')));
+  const models = modelsFromMetrics(run.kind, metrics, stageAOnly) ?? (await modelsFromJournal(path.join(dir, journalFile)));
   if (!models) return null;
-  return { runId: run.id, kind: run.kind, variant: stageAOnly ? 'stage_a' : 'full', models, costUsd, units, finishedAt: run.finishedAt ?? run.updatedAt };
+  const { generated, train, golden } = metrics.counts ?? {};
+  const funnel = run.kind === 'cascade' && !stageAOnly && typeof generated === 'number' && generated > 0 && typeof train === 'number' && typeof golden === 'number' ? { generated, delivered: train + golden } : undefined;
+  return { runId: run.id, kind: run.kind, variant: stageAOnly ? 'stage_a' : 'full', models, costUsd, units, ...(funnel ? { funnel } : {}), finishedAt: run.finishedAt ?? run.updatedAt };
 }
 
 /** Cascade and ensemble metrics name their models; a distillation's only record of them is its journal. */

@@ -14,10 +14,12 @@ import { cheaperOptions, type CheaperOption } from './cheaper.js';
 import { loadHistory } from './history.js';
 import { peakHoursText } from './off-peak.js';
 import { tierPlan, type Tier } from './tiers.js';
+import type { LeftOut, PlanDraft } from './draft.js';
+import type { CascadeTarget } from '../pipelines/cascade/target.js';
 
 export interface PlanGoals {
   documents?: { path: string; pairs_per_chunk?: number }[];
-  cascades?: { domain: string; samples: number; stage_a_only?: boolean }[];
+  cascades?: { domain: string; samples: number; stage_a_only?: boolean; target?: CascadeTarget }[];
   ensembles?: { samples: number; domain?: string; prompts_file?: string }[];
 }
 
@@ -26,12 +28,6 @@ export interface PlanRequest {
   /** The current month counts what is already spent; the next one starts from nothing. */
   month?: 'current' | 'next';
   goals?: PlanGoals;
-}
-
-export interface LeftOut {
-  run: PlannedRun;
-  reason: string;
-  options: CheaperOption[];
 }
 
 export interface BudgetPlan {
@@ -51,15 +47,6 @@ export interface BudgetPlan {
   skipped: { goal: string; reason: string }[];
   tips: string[];
   pastRuns: number;
-}
-
-/** The mutable part of a plan while it is being filled. */
-export interface PlanDraft {
-  context: PlanContext;
-  runs: PlannedRun[];
-  leftOut: LeftOut[];
-  skipped: { goal: string; reason: string }[];
-  leftUsd: number;
 }
 
 const epsilon = 1e-9;
@@ -115,8 +102,8 @@ async function planGoals(draft: PlanDraft, goals: PlanGoals): Promise<void> {
   }
   for (const goal of goals.cascades ?? []) {
     const stageAOnly = goal.stage_a_only === true;
-    await consider(draft, `cascade ${goal.domain} x${goal.samples}`, () => cascadeRun(draft.context, goal.domain, goal.samples, stageAOnly), (run, money) =>
-      cheaperOptions(draft.context, { kind: 'cascade', domain: goal.domain, samples: goal.samples, stageAOnly }, run, money));
+    await consider(draft, `cascade ${goal.domain} x${goal.samples}`, () => cascadeRun(draft.context, goal.domain, goal.samples, stageAOnly, goal.target), (run, money) =>
+      cheaperOptions(draft.context, { kind: 'cascade', domain: goal.domain, samples: goal.samples, stageAOnly, target: goal.target }, run, money));
   }
   for (const goal of goals.ensembles ?? []) {
     const source = goal.prompts_file !== undefined ? { promptsFile: goal.prompts_file } : { domain: goal.domain ?? 'general' };

@@ -1,5 +1,5 @@
 /**
- * The seed's budget tiers (DESIGN §1) as concrete plans when no goals are given: the tier says how
+ * The budget tiers ($25, $50, $100, $200+) as concrete plans when no goals are given: the tier says how
  * many of the user's documents to distill and which kinds of run to add; the cascade (and, from
  * $200, an ensemble) is sized to the money left, so the plan uses the month without passing it.
  */
@@ -7,7 +7,7 @@ import { DistilleryError } from '../errors.js';
 import { usd } from '../util/format.js';
 import { allowedDocuments, cascadeRun, documentRun, ensembleRun, largestThatFits, type PlannedRun } from './candidates.js';
 import { cheaperOptions } from './cheaper.js';
-import type { PlanDraft } from './plan.js';
+import type { PlanDraft } from './draft.js';
 
 export interface Tier {
   name: '$25' | '$50' | '$100' | '$200+';

@@ -8,7 +8,7 @@ import type { Decision, RunRecord } from '../store/catalog.js';
 import type { Sample } from '../pipelines/sample.js';
 import { effectiveSample, sameAsLatest, type DecisionInput, type DecisionOutcome } from './decisions.js';
 import { decodeCursor, encodeCursor, filterKey, pageStart, setFilters, type ReviewFilter } from './filters.js';
-import { sourceOf, topicOf } from './sample-fields.js';
+import { locationOf, sourceOf, topicOf } from './sample-fields.js';
 import { difficultyNames, statusNames, type SampleIndex } from './sample-index.js';
 import { reviewStore } from './store.js';
 import type { ReviewSummary } from './summary.js';
@@ -32,6 +32,8 @@ export interface SampleView {
   difficulty: string;
   topic: string;
   source: string;
+  /** File, page and heading path of a document's sample ("tenancy_guide.pdf, p. 14, Part II > Deposits"), else empty. */
+  location: string;
   instruction: string;
   input: string;
   output: string;
@@ -133,7 +135,7 @@ async function applyDecisions(app: App, run: RunRecord, index: SampleIndex, inpu
       action: input.action,
       ...(input.note ? { note: input.note } : {}),
       by: who,
-      at: new Date().toISOString(),
+      at: app.services.now().toISOString(),
       ...(input.action === 'edit' ? { edit: { ...(input.instruction?.trim() ? { instruction: input.instruction } : {}), ...(input.output?.trim() ? { output: input.output } : {}) } } : {}),
       original: { instruction: fileSample.instruction, output: fileSample.output, status: fileSample.status },
     };
@@ -176,6 +178,7 @@ function view(sample: Sample, maxChars: number): SampleView {
     difficulty,
     topic: topicOf(sample),
     source: sourceOf(sample),
+    location: locationOf(sample),
     instruction,
     input,
     output,

@@ -1,5 +1,6 @@
 /** How review reads a sample's topic, source and rejection reason, whichever pipeline wrote it. */
 import type { Sample } from '../pipelines/sample.js';
+import { placeLabel } from '../documents/model.js';
 
 export function topicOf(sample: Sample): string {
   if (typeof sample.topic === 'string') return sample.topic;
@@ -11,6 +12,14 @@ export function sourceOf(sample: Sample): string {
   const source = sample.source ?? {};
   for (const key of ['file', 'domain', 'template', 'pipeline'] as const) if (typeof source[key] === 'string') return source[key] as string;
   return '';
+}
+
+/** Where a document's sample comes from, as a person cites it: "tenancy_guide.pdf, p. 14, Part II > Deposits"; empty for generated samples. */
+export function locationOf(sample: Sample): string {
+  const source = sample.source ?? {};
+  if (typeof source.file !== 'string') return '';
+  const pages = Array.isArray(source.pages) ? (source.pages as number[]) : typeof source.page === 'number' ? [source.page] : undefined;
+  return placeLabel(source.file, pages, source.headings ?? []);
 }
 
 /** A short label for why a sample was rejected, so reasons can be counted and filtered. */

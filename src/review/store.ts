@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Services } from '../services.js';
 import type { RunRecord } from '../store/catalog.js';
-import { runFilesFor } from '../pipelines/run-files.js';
+import { runDir, runFilesFor } from '../pipelines/run-files.js';
 import { groupDecisions } from './decisions.js';
 import { filterKey, matchSamples, type ReviewFilter } from './filters.js';
 import { SampleIndex } from './sample-index.js';
@@ -25,7 +25,7 @@ export class ReviewStore {
 
   /** The run's judged-sample index, up to date with its file. */
   async index(run: RunRecord): Promise<SampleIndex> {
-    const file = path.join(this.services.config.home, 'runs', run.id, runFilesFor(run.kind).judged ?? 'samples.jsonl');
+    const file = path.join(runDir(this.services.config.home, run.id), runFilesFor(run.kind).judged ?? 'samples.jsonl');
     let index = this.indexes.get(run.id);
     if (!index || index.file !== file) {
       index = new SampleIndex(file, groupDecisions(this.services.catalog.decisions(run.id)));

@@ -10,12 +10,22 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { DistilleryError, InputError, errorMessage } from '../errors.js';
 
-export type RunKind = 'distill' | 'cascade' | 'ensemble';
+export type RunKind = 'distill' | 'cascade' | 'ensemble' | 'evaluate';
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 export interface RunPause {
   reason: 'budget' | 'failures' | 'provider' | 'write_error';
   message: string;
   figures?: Record<string, number>;
+}
+/**
+ * What every run's parameters share; each pipeline's params extend it (DistillParams, CascadeParams,
+ * EnsembleParams). Fields every run may carry go here. The catalog keeps params as JSON, so other
+ * fields are readable by name (an index signature) until a pipeline's own type says what they are.
+ */
+export interface RunParams {
+  /** Hard cap for this run in US dollars; the run pauses instead of going over. */
+  max_usd?: number;
+  [field: string]: unknown;
 }
 export interface RunRecord {
   id: string;
@@ -23,7 +33,7 @@ export interface RunRecord {
   kind: RunKind;
   status: RunStatus;
   /** The validated start arguments. */
-  params: Record<string, unknown>;
+  params: RunParams;
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;

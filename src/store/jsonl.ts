@@ -6,7 +6,7 @@
  * round trip of an async write, and it is in the file before the append resolves.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DistilleryError, errorMessage } from '../errors.js';
 
@@ -50,6 +50,13 @@ export class JsonlAppender {
   ) {
     this.#fd = fd;
     this.#size = size;
+  }
+
+  /** A run's output file started over: its files are rebuilt from the journal on every (re)start. */
+  static async fresh(dir: string, name: string): Promise<JsonlAppender> {
+    const file = path.join(dir, name);
+    await rm(file, { force: true });
+    return JsonlAppender.open(file);
   }
 
   static async open(file: string): Promise<JsonlAppender> {

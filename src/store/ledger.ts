@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DistilleryError, InputError, errorMessage } from '../errors.js';
-import type { Usage } from '../llm/types.js';
+import type { Usage } from '../provider-types.js';
 import { JsonlAppender, readJsonl } from './jsonl.js';
 import { isMonthKey, monthKey } from './month.js';
 
@@ -34,9 +34,11 @@ export interface MonthTotals {
   byStage: Record<string, number>;
   byRun: Record<string, number>;
   byModel: Record<string, number>;
+  /** Spend per UTC day (YYYY-MM-DD), for the dashboard's burn-down. */
+  byDay: Record<string, number>;
 }
 
-const emptyTotals = (month: string): MonthTotals => ({ month, spentUsd: 0, calls: 0, byProvider: {}, byStage: {}, byRun: {}, byModel: {} });
+const emptyTotals = (month: string): MonthTotals => ({ month, spentUsd: 0, calls: 0, byProvider: {}, byStage: {}, byRun: {}, byModel: {}, byDay: {} });
 
 function add(record: Record<string, number>, key: string, amount: number): void {
   record[key] = (record[key] ?? 0) + amount;
@@ -89,7 +91,7 @@ export class Ledger {
   totals(month: string): MonthTotals {
     const totals = this.#totals.get(month);
     if (!totals) return emptyTotals(month);
-    return { ...totals, byProvider: { ...totals.byProvider }, byStage: { ...totals.byStage }, byRun: { ...totals.byRun }, byModel: { ...totals.byModel } };
+    return { ...totals, byProvider: { ...totals.byProvider }, byStage: { ...totals.byStage }, byRun: { ...totals.byRun }, byModel: { ...totals.byModel }, byDay: { ...totals.byDay } };
   }
 
   /** What a month has spent, without copying its breakdowns (checked on every budget hold). */
@@ -121,6 +123,7 @@ export class Ledger {
     add(totals.byProvider, entry.provider, cost);
     add(totals.byStage, entry.stage, cost);
     add(totals.byModel, `${entry.provider}/${entry.model}`, cost);
+    add(totals.byDay, entry.at.slice(0, 10), cost);
     if (entry.runId !== undefined) {
       add(totals.byRun, entry.runId, cost);
       this.#runSpent.set(entry.runId, (this.#runSpent.get(entry.runId) ?? 0) + cost);

@@ -1,6 +1,8 @@
 /** budget_status: where the month's money went and what is left. */
 import { z } from 'zod';
 import { percent, usd } from '../util/format.js';
+import { burnDown, burnDownMetaKey } from '../dashboard/data.js';
+import { dashboardUri } from '../dashboard/page.js';
 import { defineTool } from './define.js';
 
 const money = z.record(z.string(), z.number());
@@ -30,6 +32,7 @@ export const budgetStatusTool = defineTool({
     past_months: z.array(z.object({ month: z.string(), spent_usd: z.number(), calls: z.number() })),
   }),
   annotations: { readOnlyHint: true, openWorldHint: false },
+  ui: dashboardUri,
   async handle(input, { app }) {
     const status = app.services.guard.status(input.month);
     // The guard's clock, not the wall clock: the month the budget is counted in.
@@ -47,6 +50,7 @@ export const budgetStatusTool = defineTool({
     if (status.pastMonths.length) lines.push(`Earlier months: ${status.pastMonths.slice(0, 3).map((m) => `${m.month} ${usd(m.spentUsd)}`).join(', ')}.`);
     return {
       text: lines.join(' '),
+      meta: { [burnDownMetaKey]: burnDown(app, status.month) },
       structured: {
         month: status.month,
         budget_usd: status.budgetUsd,

@@ -1,18 +1,20 @@
 /** distill_file: a document becomes a validated golden dataset, as a background run. */
 import { z } from 'zod';
-import { distillInput, startDistill } from '../pipelines/distill/start.js';
+import { distillInput, startDistill } from '../runs/start-distill.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
 import { calibrationNote, startReply } from './start-reply.js';
+import { costRangeSchema as range } from '../pipelines/cost-range.js';
+import { describeSource } from '../pipelines/distill/inputs.js';
+import { chunkOutput, chunkView, documentLines, documentOutput, documentView, firstChunksText } from './document-view.js';
 
-const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
 export const distillFileTool = defineTool({
   name: 'distill_file',
   title: 'Distill a document',
   description:
-    'Turns one of the user\'s own documents (.txt or .md) into a golden Q&A dataset: the document is chunked locally (free), a cheap model writes ' +
+    'Turns the user\'s own documents (PDF, DOCX, HTML, EPUB, .txt or .md; or a folder of them) into a golden Q&A dataset: each document is extracted and chunked locally (free; headings, tables and pages kept), a cheap model writes ' +
     'question-answer pairs per chunk, and a judge model checks each pair against its chunk. Use it when the user has domain documents; it is the ' +
     'most cost-effective path (typically $0.01-0.05 per 100 KB of text at default models). Accepts a bare file name ("legal_guide.txt"): it is ' +
     'looked up in the allowed folders (list_documents shows them). Call with dry_run: true first to show the estimate, then without it to start. ' +
@@ -22,6 +24,8 @@ export const distillFileTool = defineTool({
     run_id: z.string().nullable(),
     dry_run: z.boolean(),
     document: z.object({ name: z.string(), relative: z.string(), bytes: z.number() }),
+    documents: z.array(documentOutput),
+    first_chunks: z.array(chunkOutput),
     estimate: z.object({
       chunks: z.number(),
       pairs: z.number(),
@@ -41,13 +45,17 @@ export const distillFileTool = defineTool({
   async handle(input, { app, roots, mcp }) {
     const outcome = await startDistill(app.services, app.engine, input, await roots());
     const { estimate } = outcome;
-    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${usdRange(estimate.costUsd)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
+    const listed = outcome.documents.length > 1 ? `\n${documentLines(outcome.documents).join('\n')}\n` : ' ';
+    const extracted = outcome.documents.length === 1 ? ` Read as ${describeSource(outcome.documents[0]!.report)}.` : '';
+    const plan = `${outcome.document.relative}:${listed}${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${usdRange(estimate.costUsd)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.${extracted}`;
     return {
-      text: startReply('distill_file', outcome.run, plan, outcome.warnings, mcp !== undefined),
+      text: startReply('distill_file', outcome.run, plan, outcome.warnings, mcp !== undefined) + (outcome.dryRun ? firstChunksText(outcome.firstChunks) : ''),
       structured: {
         run_id: outcome.run?.id ?? null,
         dry_run: outcome.dryRun,
         document: outcome.document,
+        documents: outcome.documents.map(documentView),
+        first_chunks: outcome.firstChunks.map(chunkView),
         estimate: {
           chunks: estimate.chunks,
           pairs: estimate.pairs,

@@ -7,8 +7,9 @@ import { planBudget, type BudgetPlan } from '../planning/plan.js';
 import { tokenBasis } from '../planning/calibration.js';
 import { usd } from '../util/format.js';
 import { defineTool } from './define.js';
+import { costRangeSchema as range } from '../pipelines/cost-range.js';
+import { cascadeTargets } from '../pipelines/cascade/target.js';
 
-const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 const runShape = {
   kind: z.enum(['distill', 'cascade', 'ensemble']),
   label: z.string(),
@@ -35,7 +36,7 @@ export const planBudgetTool = defineTool({
     goals: z
       .object({
         documents: z.array(z.object({ path: z.string().min(1).max(4096).describe('A document in the allowed folders, e.g. legal_guide.txt.'), pairs_per_chunk: z.int().min(1).max(20).optional() })).max(50).optional(),
-        cascades: z.array(z.object({ domain: z.string().min(2).max(2000).describe('A template name (medical, legal, general, ...) or free text.'), samples: z.int().min(1).max(200_000), stage_a_only: z.boolean().optional() })).max(20).optional(),
+        cascades: z.array(z.object({ domain: z.string().min(2).max(2000).describe('A template name (medical, legal, general, ...) or free text.'), samples: z.int().min(1).max(200_000), stage_a_only: z.boolean().optional(), target: z.enum(cascadeTargets).optional().describe('As start_cascade: "approved" counts samples as approved pairs, planned at the measured approval rate.') })).max(20).optional(),
         ensembles: z.array(z.object({ samples: z.int().min(1).max(100_000), domain: z.string().min(2).max(300).optional(), prompts_file: z.string().min(1).max(4096).optional() })).max(20).optional(),
       })
       .optional()

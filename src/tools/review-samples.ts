@@ -3,6 +3,8 @@ import { CLIENT_INFO_META_KEY } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { reviewSamples, type ReviewResult } from '../review/review.js';
 import { count, percent, usd } from '../util/format.js';
+import { scoreHistogram, scoreHistogramMetaKey } from '../dashboard/data.js';
+import { dashboardUri } from '../dashboard/page.js';
 import { defineTool, type ToolContext } from './define.js';
 
 const group = z.object({ name: z.string(), total: z.number(), approved: z.number(), rejected: z.number(), pending: z.number(), approval_rate: z.number().nullable() });
@@ -33,6 +35,7 @@ const sampleOutput = z.object({
   difficulty: z.string(),
   topic: z.string(),
   source: z.string(),
+  location: z.string(),
   instruction: z.string(),
   input: z.string(),
   output: z.string(),
@@ -96,12 +99,14 @@ export const reviewSamplesTool = defineTool({
     notes: z.array(z.string()),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  ui: dashboardUri,
   async handle(input, context) {
     const { run_id, limit, cursor, decisions, max_chars, ...filter } = input;
     const result = await reviewSamples(context.app, { run_id, limit, cursor, decisions, max_chars, filter, who: reviewer(context) });
     const notes = notesFor(result);
     return {
       text: describeReview(result, notes),
+      meta: { [scoreHistogramMetaKey]: await scoreHistogram(context.app, result.run) },
       structured: {
         run_id: result.run.id,
         run_name: result.run.name,
@@ -153,6 +158,7 @@ export function describeReview(result: ReviewResult, notes: string[] = []): stri
     const score = sample.score === null ? '' : ` · ${sample.score}`;
     lines.push(
       `\n[${sample.status}${score} · ${sample.difficulty}] ${sample.id}${sample.human ? ` (human: ${sample.human.action} by ${sample.human.by})` : ''}`,
+      ...(sample.location ? [`From: ${sample.location}`] : []),
       `Q: ${clipText(sample.instruction)}`,
       `A: ${clipText(sample.output)}`,
       `Judge: ${clipText(sample.judge.reason, 200)}`,

@@ -1,12 +1,12 @@
 /** start_cascade: a domain becomes thousands of validated pairs plus a held-out golden test set, as a background run. */
 import { z } from 'zod';
-import { cascadeInput, startCascade } from '../pipelines/cascade/start.js';
-import { count, usd, usdRange } from '../util/format.js';
+import { cascadeInput, startCascade } from '../runs/start-cascade.js';
+import { count, percent, usd, usdRange } from '../util/format.js';
 import { defineTool } from './define.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { calibrationNote, startReply } from './start-reply.js';
+import { costRangeSchema as range } from '../pipelines/cost-range.js';
 
-const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
 export const startCascadeTool = defineTool({
   name: 'start_cascade',
@@ -16,7 +16,7 @@ export const startCascadeTool = defineTool({
     'topics, task types, difficulties and personas; a formatter (OpenAI) cleans each into the canonical sample; a validator (Claude) scores and ' +
     'approves or rejects it. Duplicates are removed, and a golden test set (default 9% of approved, stratified, never overlapping train) is held out. ' +
     'domain is a template (medical, legal, finance, software_engineering, customer_support, education, general) or free text such as ' +
-    '"veterinary dermatology". Typical cost at default models: about $0.5-1 per 1,000 samples; stage_a_only: true (raw pairs only) is far cheaper. ' +
+    '"veterinary dermatology". samples counts raw pairs; with target: "approved" it counts approved pairs (train plus golden), planned at the measured approval rate. Typical cost at default models: about $0.5-1 per 1,000 samples; stage_a_only: true (raw pairs only) is far cheaper. ' +
     'Call with dry_run: true first to show the estimate, then without it to start. Starting returns a run_id at once; poll run_status.',
   input: cascadeInput,
   output: z.object({
@@ -35,6 +35,8 @@ export const startCascadeTool = defineTool({
       basis: z.string(),
       calibration: calibrationOutput,
     }),
+    target: z.enum(['generated', 'approved']),
+    approval_rate: z.object({ rate: z.number(), past_runs: z.number(), basis: z.string() }).nullable().describe('Target "approved": the approval rate the raw pairs were planned with.'),
     available_usd: z.number(),
     warnings: z.array(z.string()),
   }),
@@ -46,8 +48,10 @@ export const startCascadeTool = defineTool({
     const what = domain.kind === 'free_text' ? `free-text domain "${domain.input}"` : `the ${domain.name} template (${domain.topics} topics, ${domain.subtopics} subtopics)`;
     const yields = input.stage_a_only
       ? `stage A only: about ${count(estimate.expected.rawPairs, 'raw pair')}`
-      : `about ${count(estimate.expected.approved, 'approved pair')} expected (${estimate.expected.train.toLocaleString('en-US')} train, ${estimate.expected.golden.toLocaleString('en-US')} golden)`;
-    const plan = `${count(estimate.samples, 'sample')} from ${what} in ${count(estimate.calls.total, 'call')}, ${cost}; ${yields}. ${usd(outcome.availableUsd)} is available this month.`;
+      : outcome.approval
+        ? `${count(input.samples, 'approved pair')} asked for (${estimate.expected.train.toLocaleString('en-US')} train, ${estimate.expected.golden.toLocaleString('en-US')} golden), planned at an approval rate of ${percent(outcome.approval.rate)} (${outcome.approval.pastRuns ? `measured over ${count(outcome.approval.pastRuns, 'past cascade')}` : 'assumed: no past cascade has measured one'}); fresh pairs are planned until that many are approved`
+        : `about ${count(estimate.expected.approved, 'approved pair')} expected (${estimate.expected.train.toLocaleString('en-US')} train, ${estimate.expected.golden.toLocaleString('en-US')} golden)`;
+    const plan = `${count(estimate.samples, outcome.approval ? 'raw pair' : 'sample')} from ${what} in ${count(estimate.calls.total, 'call')}, ${cost}; ${yields}. ${usd(outcome.availableUsd)} is available this month.`;
     return {
       text: startReply('start_cascade', outcome.run, plan, outcome.warnings, mcp !== undefined),
       structured: {
@@ -66,6 +70,8 @@ export const startCascadeTool = defineTool({
           basis: estimate.basis,
           calibration: calibrationView(estimate.calibration),
         },
+        target: input.target ?? 'generated',
+        approval_rate: outcome.approval ? { rate: outcome.approval.rate, past_runs: outcome.approval.pastRuns, basis: outcome.approval.basis } : null,
         available_usd: outcome.availableUsd,
         warnings: outcome.warnings,
       },

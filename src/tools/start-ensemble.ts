@@ -1,12 +1,12 @@
 /** start_ensemble: several teachers answer each prompt, a judge builds the consensus, as a background run. */
 import { z } from 'zod';
-import { ensembleInput, startEnsemble } from '../pipelines/ensemble/start.js';
+import { ensembleInput, startEnsemble } from '../runs/start-ensemble.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
 import { calibrationNote, startReply } from './start-reply.js';
+import { costRangeSchema as range } from '../pipelines/cost-range.js';
 
-const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
 export const startEnsembleTool = defineTool({
   name: 'start_ensemble',

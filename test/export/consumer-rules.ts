@@ -83,3 +83,17 @@ export function expectMatchesEntry(entry: Entry, row: Row): void {
     expect(nonEmpty(row[entry.columns.response!])).toBe(true);
   }
 }
+
+/** OpenAI preference (DPO) fine-tuning: {input: {messages}, preferred_output: [assistant], non_preferred_output: [assistant]}. */
+export function expectOpenAiDpo(row: Row, system?: string): void {
+  expect(Object.keys(row).sort()).toEqual(['input', 'non_preferred_output', 'preferred_output']);
+  const messages = (row.input as { messages: { role: string; content: string }[] }).messages;
+  expect(messages.map((message) => message.role)).toEqual(system !== undefined ? ['system', 'user'] : ['user']);
+  for (const side of ['preferred_output', 'non_preferred_output']) {
+    const turns = row[side] as { role: string; content: string }[];
+    expect(turns).toHaveLength(1);
+    expect(turns[0]!.role).toBe('assistant');
+    expect(nonEmpty(turns[0]!.content)).toBe(true);
+  }
+  expect((row.preferred_output as Row[])[0]!.content).not.toBe((row.non_preferred_output as Row[])[0]!.content);
+}

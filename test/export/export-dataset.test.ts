@@ -9,14 +9,8 @@ import type { Sample } from '../../src/pipelines/sample.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import { textOf, type TestWorld } from '../helpers.js';
 import { readJsonlStrictly } from './consumer-rules.js';
-import { distillRun, makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld } from './fixtures.js';
+import { distillRun, makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld, callExport, type Exported } from './fixtures.js';
 
-interface Exported {
-  dir: string;
-  files: { name: string; path: string; role: string; rows: number }[];
-  counts: Record<string, number>;
-  notes: string[];
-}
 
 let fixture: DistilledWorld;
 let world: TestWorld;
@@ -24,11 +18,7 @@ let app: App;
 let client: Client;
 let runId: string;
 
-async function exportDataset(args: Record<string, unknown>): Promise<Exported> {
-  const result = await client.callTool({ name: 'export_dataset', arguments: args });
-  expect(result.isError, textOf(result)).toBeFalsy();
-  return result.structuredContent as unknown as Exported;
-}
+const exportDataset = (args: Record<string, unknown>) => callExport(client, args);
 
 async function exportFails(args: Record<string, unknown>): Promise<string> {
   const result = await client.callTool({ name: 'export_dataset', arguments: args });
@@ -123,7 +113,7 @@ describe('export_dataset', () => {
     expect((await readdir(runFolder)).some((file) => file.startsWith('train'))).toBe(false);
     const inside = await exportDataset({ run_ids: [runId], format: 'openai', split: 'train', path: 'datasets/legal' });
     expect(inside.dir).toBe(path.join(world.docs, 'datasets', 'legal'));
-    expect((await readdir(inside.dir)).sort()).toEqual(['export.json', 'train.jsonl']);
+    expect((await readdir(inside.dir)).sort()).toEqual(['README.md', 'export.json', 'train.jsonl']);
   });
 
   it('refuses an export with nothing in it and creates no folder', async () => {

@@ -7,16 +7,8 @@ import type { Sample } from '../../src/pipelines/sample.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
 import { textOf } from '../helpers.js';
 import { expectAlpaca, expectMatchesEntry, expectOpenAi, expectShareGpt, readJsonlStrictly, type Row } from './consumer-rules.js';
-import { makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld } from './fixtures.js';
+import { makeSample, writeCascadeRun, writeRun, distilledWorld, type DistilledWorld, callExport, type Exported } from './fixtures.js';
 
-interface Exported {
-  name: string;
-  dir: string;
-  files: { name: string; path: string; role: string; rows: number; sha256: string }[];
-  counts: Record<string, number>;
-  notes: string[];
-  usage: string[];
-}
 
 let fixture: DistilledWorld;
 let app: App;
@@ -24,11 +16,7 @@ let client: Client;
 let runId: string;
 let approved: Sample[];
 
-async function exportDataset(args: Record<string, unknown>): Promise<Exported> {
-  const result = await client.callTool({ name: 'export_dataset', arguments: args });
-  expect(result.isError, textOf(result)).toBeFalsy();
-  return result.structuredContent as unknown as Exported;
-}
+const exportDataset = (args: Record<string, unknown>) => callExport(client, args);
 
 beforeAll(async () => {
   fixture = await distilledWorld();
@@ -48,7 +36,7 @@ describe('export_dataset formats', () => {
   for (const [format, rules] of cases) {
     it(`writes ${format} that its consumer's rules read back, one object per line, with the reported counts and sha256`, async () => {
       const result = await exportDataset({ run_ids: [runId], format, split: 'train', system_prompt: system, reasoning: 'think' });
-      expect(result.files.map((file) => file.name)).toEqual(['train.jsonl']);
+      expect(result.files.map((file) => file.name)).toEqual(['train.jsonl', 'README.md']);
       const file = result.files[0]!;
       const { rows, sha256 } = await readJsonlStrictly(file.path);
       expect(sha256).toBe(file.sha256);
@@ -72,10 +60,10 @@ describe('export_dataset formats', () => {
 
   it("exports a distillation's approved output as train under split all, with a note that it holds no separate golden set", async () => {
     const result = await exportDataset({ run_ids: [runId], format: 'jsonl', split: 'all', name: 'distill-all' });
-    expect(result.files.map((file) => file.role)).toEqual(['train']);
+    expect(result.files.map((file) => file.role)).toEqual(['train', 'dataset_card']);
     expect(result.notes.join(' ')).toMatch(/No held-out golden file/);
     const golden = await exportDataset({ run_ids: [runId], format: 'jsonl', split: 'golden', name: 'distill-golden' });
-    expect(golden.files.map((file) => [file.role, file.rows])).toEqual([['golden', approved.length]]);
+    expect(golden.files.filter((file) => file.role !== 'dataset_card').map((file) => [file.role, file.rows])).toEqual([['golden', approved.length]]);
   });
 
   for (const style of ['alpaca', 'sharegpt', 'openai'] as const) {
@@ -99,7 +87,7 @@ describe('export_dataset formats', () => {
         for (const row of rows) expectMatchesEntry(entry, row);
       }
       expect(result.counts).toMatchObject({ golden: cascade.golden.length, train: cascade.train.length + 5, preference: 6 });
-      expect(result.usage).toEqual(expect.arrayContaining([`dataset: ${name}_train`, `eval_dataset: ${name}_golden`]));
+      expect(result.usage).toEqual(expect.arrayContaining([`dataset: ${name}_train`, `golden (held out of training, for evaluate_model): ${name}_golden`]));
     });
   }
 });

@@ -100,3 +100,20 @@ export async function writeCascadeRun(app: App, samples: number, options: { gold
   const run = await writeRun(app, 'cascade', { 'stage_c_validated.jsonl': [...all, ...(options.extraTrain ?? [])], 'train.jsonl': train, 'golden_test_set.jsonl': golden }, id);
   return { run, all, train, golden };
 }
+
+/** What export_dataset answers in structuredContent, as the export tests read it. */
+export interface Exported {
+  name: string;
+  dir: string;
+  files: { name: string; path: string; role: string; rows: number; sha256: string }[];
+  counts: Record<string, number>;
+  notes: string[];
+  usage: string[];
+}
+
+/** Calls export_dataset through the MCP client and expects it to succeed. */
+export async function callExport(client: Client, args: Record<string, unknown>): Promise<Exported> {
+  const result = await client.callTool({ name: 'export_dataset', arguments: args });
+  expect(result.isError, textOf(result)).toBeFalsy();
+  return result.structuredContent as unknown as Exported;
+}

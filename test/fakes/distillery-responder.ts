@@ -170,6 +170,29 @@ export function expandCascadeDomain(userText: string): Record<string, unknown> {
   };
 }
 
+/**
+ * Evaluation answers by model name: a model named with "good" restates the question thoroughly, one
+ * named with "bad" knows nothing, any other (a baseline) answers briefly.
+ */
+export function evaluationAnswer(userText: string, model: string): Record<string, unknown> {
+  const question = between(userText, '<instruction>', '</instruction>');
+  if (/bad/i.test(model)) return { answer: 'I am not sure.' };
+  if (/good/i.test(model)) return { answer: `Thorough answer: for "${question.slice(0, 80)}", check the evidence, apply the standard rule, then the exceptions, step by step.` };
+  return { answer: `Brief answer: for "${question.slice(0, 80)}", the standard rule applies.` };
+}
+
+/** Evaluation judge: thorough answers score 9, brief ones 6, "not sure" 2; the higher score is better. */
+export function judgeEvaluation(userText: string): Record<string, unknown> {
+  const score = (text: string) => (text.startsWith('Thorough') ? 9 : text.startsWith('Brief') ? 6 : 2);
+  const a = score(between(userText, '<answer label="A">', '</answer>\n\n<answer label="B">'));
+  const b = score(userText.slice(userText.indexOf('<answer label="B">') + 18).trim());
+  return {
+    answers: [{ label: 'A', score: a, note: `Scored ${a}.` }, { label: 'B', score: b, note: `Scored ${b}.` }],
+    better: a === b ? 'tie' : a > b ? 'A' : 'B',
+    reason: a === b ? 'Equally good.' : 'One answer covers the reference better.',
+  };
+}
+
 /** Answers Distillery's task prompts; anything else gets {"ok": true}. */
 export function distilleryResponder(request: FakeRequest): FakeReply {
   const task = /^Task: ([\w-]+)/m.exec(request.system)?.[1];
@@ -181,6 +204,8 @@ export function distilleryResponder(request: FakeRequest): FakeReply {
   if (task === 'cascade-generate') return { kind: 'text', text: JSON.stringify(generateCascadePairs(request.system, request.userText)) };
   if (task === 'cascade-format') return { kind: 'text', text: JSON.stringify(formatCascadePair(request.userText)) };
   if (task === 'cascade-validate') return { kind: 'text', text: JSON.stringify(judgeCascadePair(request.userText)) };
+  if (task === 'evaluate-answer') return { kind: 'text', text: JSON.stringify(evaluationAnswer(request.userText, request.model)) };
+  if (task === 'evaluate-judge') return { kind: 'text', text: JSON.stringify(judgeEvaluation(request.userText)) };
   if (task === 'cascade-expand-domain') return { kind: 'text', text: JSON.stringify(expandCascadeDomain(request.userText)) };
   return { kind: 'text', text: '{"ok": true}' };
 }

@@ -157,7 +157,7 @@ describe('FakeProviderServer', () => {
     fake.script(reply.hang());
     const controller = new AbortController();
     const pending = post('openai', chat('u'), controller.signal);
-    await until(() => fake.requests.length === 1);
+    await fake.received(1);
     controller.abort();
     await expect(pending).rejects.toThrow(/abort/i);
     // The server keeps answering after a client walked away.
@@ -186,13 +186,9 @@ describe('FakeProviderServer.close', () => {
   it('releases a hanging request and stops listening', async () => {
     const own = await FakeProviderServer.start({ responder: () => reply.hang() });
     const pending = fetch(`${own.baseUrl('openai')}/chat/completions`, { method: 'POST', body: JSON.stringify(chat('u')) });
-    await until(() => own.requests.length === 1);
+    await own.received(1);
     await own.close();
     await expect(pending).rejects.toThrow();
     await expect(fetch(`${own.url}/v1/chat/completions`, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}

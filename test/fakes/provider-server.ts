@@ -64,6 +64,8 @@ export class FakeProviderServer {
   private readonly tally: Record<Flavour, number> = { openai: 0, deepseek: 0, anthropic: 0 };
   /** Wake-ups for requests that are sleeping or hanging, so close() leaves nothing behind. */
   private readonly waiting = new Set<() => void>();
+  /** Tests waiting for a number of requests to arrive (received()). */
+  private readonly arrivals: { count: number; flavour?: Flavour; arrived: () => void }[] = [];
   private server: Server | undefined;
   private address = '';
   private served = 0;
@@ -112,6 +114,14 @@ export class FakeProviderServer {
     this.queue.push(...replies);
   }
 
+  /** Resolves once `count` requests (of `flavour`, or of any) have arrived since the last reset: wait on it instead of polling. */
+  received(count: number, flavour?: Flavour): Promise<void> {
+    return new Promise((arrived) => {
+      this.arrivals.push({ count, flavour, arrived });
+      this.announceArrivals();
+    });
+  }
+
   counts(): Record<Flavour, number> {
     return { ...this.tally };
   }
@@ -144,6 +154,7 @@ export class FakeProviderServer {
     const request = readRequest(flavour, c.req.path, c.req.header(), body);
     this.requests.push(request);
     this.tally[flavour] += 1;
+    this.announceArrivals();
     const requestId = `req_fake_${++this.served}`;
     const refusedForMs = this.rateLimits.refuse(flavour, request.model);
     if (refusedForMs !== undefined) {
@@ -172,6 +183,14 @@ export class FakeProviderServer {
     if (next.retryAfterMs !== undefined) headers['retry-after-ms'] = String(next.retryAfterMs);
     if (next.retryAfterSeconds !== undefined) headers['retry-after'] = String(next.retryAfterSeconds);
     return c.json(errorBody(flavour, next), next.status as 400, headers);
+  }
+
+  private announceArrivals(): void {
+    for (const waiter of [...this.arrivals]) {
+      if ((waiter.flavour ? this.tally[waiter.flavour] : this.requests.length) < waiter.count) continue;
+      this.arrivals.splice(this.arrivals.indexOf(waiter), 1);
+      waiter.arrived();
+    }
   }
 
   /** Resolves after `ms` (forever when undefined), when the client goes away, or on close(). */

@@ -58,9 +58,8 @@ describe('a 2,000-sample cascade killed with SIGKILL five times', () => {
     let runId: string | undefined;
     const journaledAtKill: number[] = [];
     for (const point of killPoints) {
-      const deadline = Date.now() + 30_000;
       let journaled = 0;
-      while (Date.now() < deadline && !child.hasExited()) {
+      while (!child.hasExited()) {
         runId ??= firstRunId(world);
         journaled = runId ? lineCount(path.join(world.home, 'runs', runId, 'calls.jsonl')) : 0;
         if (journaled >= point) break;
@@ -98,5 +97,5 @@ describe('a 2,000-sample cascade killed with SIGKILL five times', () => {
     expect(catalog.runs.find((run: { id: string }) => run.id === runId).status).toBe('completed');
     await reference.cleanup();
     await world.cleanup();
-  }, 150_000);
+  }, 600_000);
 });

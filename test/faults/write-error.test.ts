@@ -80,5 +80,5 @@ describe('a run whose output file cannot be written', () => {
     await app.close();
     await reference.cleanup();
     await world.cleanup();
-  }, 60_000);
+  });
 });

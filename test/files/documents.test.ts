@@ -63,6 +63,7 @@ beforeAll(async () => {
   await write('docs/guide.md', 'The guide.');
   await write('docs/Report.TXT', 'Upper-case extension.');
   await write('paper.pdf', '%PDF-1.4');
+  await write('photo.png', 'not a document');
   await write('node_modules/pkg/readme.md', 'should be skipped');
   await write('.hidden/secret-notes.md', 'should be skipped');
   await write('empty.txt', '');
@@ -172,10 +173,10 @@ describe('resolveDocument', () => {
     }
   });
 
-  it('refuses other file types such as .pdf and says to convert them', async () => {
-    const error = await refusal(async () => resolveDocument('paper.pdf', [root]));
+  it('refuses other file types such as .png and says to convert them', async () => {
+    const error = await refusal(async () => resolveDocument('photo.png', [root]));
     expect(error.code).toBe('document_type');
-    expect(error.message).toMatch(/only \.txt and \.md/);
+    expect(error.message).toMatch(/only PDF, DOCX, HTML, EPUB, \.txt and \.md documents/);
   });
 
   it('refuses when no root exists', async () => {
@@ -237,7 +238,7 @@ describe('readDocument', () => {
 });
 
 describe('listDocuments', () => {
-  it('lists .txt and .md files sorted by relative path, skipping node_modules, hidden folders and other types', async () => {
+  it('lists documents sorted by relative path, skipping node_modules, hidden folders and other types', async () => {
     const { documents, truncated } = await listDocuments([root]);
     const names = documents.map((document) => document.relative);
     expect(truncated).toBe(false);
@@ -245,7 +246,8 @@ describe('listDocuments', () => {
     expect(names).toContain(path.join('docs', 'guide.md'));
     expect(names).toContain(path.join('docs', 'Report.TXT'));
     expect(names).toContain(path.join('b', 'deeper', 'notes.txt'));
-    expect(names.some((name) => name.includes('node_modules') || name.includes('.hidden') || name.endsWith('.pdf'))).toBe(false);
+    expect(names.some((name) => name.includes('node_modules') || name.includes('.hidden') || name.endsWith('.png'))).toBe(false);
+    expect(names).toContain('paper.pdf');
     // The symlink out of the roots and the device are left out; the symlink inside shows as its target, once.
     expect(names).not.toContain('escape.txt');
     expect(names).not.toContain('null.txt');

@@ -230,7 +230,7 @@ describe('provider failures', () => {
     fake.script(reply.hang());
     const controller = new AbortController();
     const pending = failure(createAdapter(provider(flavour)).send(request({ signal: controller.signal })));
-    while (fake.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await fake.received(1);
     controller.abort();
     const error = await pending;
     expect([error.kind, error.isRetryable, error.isFatal]).toEqual(['cancelled', false, false]);
@@ -245,7 +245,7 @@ describe('provider failures', () => {
     expect(getEventListeners(run.signal, 'abort').length).toBeLessThanOrEqual(1);
     fake.script(reply.hang());
     const pending = failure(adapter.send(request({ signal: run.signal })));
-    while (fake.requests.length < 31) await new Promise((resolve) => setTimeout(resolve, 5));
+    await fake.received(31);
     run.abort();
     expect((await pending).kind).toBe('cancelled');
   });

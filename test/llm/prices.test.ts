@@ -160,7 +160,7 @@ describe('token estimates', () => {
     expect(estimateTokens('')).toBe(0);
     const prompts = path.resolve(import.meta.dirname, '../../prompts');
     const texts = [
-      ...readdirSync(corpusDir).map((name) => readFileSync(path.join(corpusDir, name), 'utf8').slice(0, 50_000)),
+      ...readdirSync(corpusDir).filter((name) => name.endsWith('.txt')).map((name) => readFileSync(path.join(corpusDir, name), 'utf8').slice(0, 50_000)),
       ...(readdirSync(prompts, { recursive: true }) as string[]).filter((name) => name.endsWith('.md')).map((name) => readFileSync(path.join(prompts, name), 'utf8')),
     ];
     expect(texts.length).toBeGreaterThan(8);

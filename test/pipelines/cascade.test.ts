@@ -216,7 +216,7 @@ describe('start_cascade against the fake providers', () => {
     fake.latencyMs = 5;
     const world = await makeWorld({ fake });
     const { app, client, runId, dir } = await startRun(world, { domain: 'general', samples: 120 });
-    while (fake.counts().anthropic < 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    await fake.received(10, 'anthropic');
     const cancelled = await client.callTool({ name: 'cancel_run', arguments: { run_id: runId } });
     expect((cancelled.structuredContent as { status: string }).status).toBe('cancelled');
     const generateCalls = fake.counts().deepseek;

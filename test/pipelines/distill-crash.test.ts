@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeProviderServer } from '../fakes/provider-server.js';
+import { FakeProviderServer, reply } from '../fakes/provider-server.js';
 import { distilleryResponder } from '../fakes/distillery-responder.js';
 import { cliCommand, connectClient, makeApp, makeWorld, sentinels, type TestWorld } from '../helpers.js';
 import { readJsonlArray } from '../../src/store/jsonl.js';
@@ -58,20 +58,28 @@ describe('distill_file crash and resume', () => {
     // The same run in a child process, killed part-way.
     const world = await worldWithLimits();
     const startCalls = fake.requests.length;
+    // Past half of the calls the fake stops answering, so the child is surely mid-run when it is
+    // killed, however slowly this test gets to look.
+    const gate = startCalls + Math.ceil(referenceCalls / 2);
+    fake.responder = (request) => (fake.requests.length > gate ? reply.hang() : distilleryResponder(request));
     const first = cli(world, ['distill', '--input', 'technical_manual.txt', '--pairs-per-chunk', '2']);
     const catalogFile = path.join(world.home, 'catalog.json');
     let runId: string | undefined;
     let journal = '';
-    const deadline = Date.now() + 45_000;
-    while (Date.now() < deadline) {
+    let exited = false;
+    void first.exited.then(() => (exited = true));
+    // Until a third of the calls are journaled, or the child ends (asserted below).
+    while (!exited) {
       await new Promise((resolve) => setTimeout(resolve, 25));
       if (!runId && existsSync(catalogFile)) runId = JSON.parse(readFileSync(catalogFile, 'utf8')).runs[0]?.id;
       journal = runId ? path.join(world.home, 'runs', runId, 'calls.jsonl') : '';
       if (journal && existsSync(journal) && readFileSync(journal, 'utf8').split('\n').length > referenceCalls / 3) break;
     }
     expect(runId, first.output()).toBeDefined();
+    expect(exited, first.output()).toBe(false);
     first.child.kill('SIGKILL');
     await first.exited;
+    fake.responder = distilleryResponder;
     const journaledAtKill = (await readFile(journal, 'utf8')).split('\n').filter(Boolean).length;
     expect(journaledAtKill).toBeLessThan(referenceCalls);
 

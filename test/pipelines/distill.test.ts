@@ -169,13 +169,14 @@ describe('distill_file against the fake providers', () => {
   });
 
   it('marks a run interrupted when Distillery shuts down mid-run, and a new process resumes it to the end', async () => {
-    fake.latencyMs = 200; // the run takes well over a second, so the shutdown lands mid-run
+    fake.latencyMs = 200; // the first calls are still in flight when the shutdown lands
     const world = await makeWorld({ fake, corpus: ['technical_manual.txt'] });
     const first = await makeApp(world);
     const client = await connectClient(first);
     const started = await client.callTool({ name: 'distill_file', arguments: { path: 'technical_manual.txt', pairs_per_chunk: 2 } });
     const runId = (started.structuredContent as { run_id: string }).run_id;
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The run has sent its first call, and needs dozens more: the shutdown lands mid-run.
+    await fake.received(1);
     await first.close();
     expect(first.services.catalog.getRun(runId)?.status).toBe('interrupted');
     fake.latencyMs = 0;

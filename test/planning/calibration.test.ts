@@ -103,7 +103,7 @@ describe('estimates after completed runs', () => {
     await client.close();
     await app.close();
     await world.cleanup();
-  }, 60_000);
+  });
 
   it('calibrates the start_ensemble dry run with past ensembles of the same teachers and judge', async () => {
     const world = await makeWorld({ fake });
@@ -122,7 +122,7 @@ describe('estimates after completed runs', () => {
     await client.close();
     await app.close();
     await world.cleanup();
-  }, 60_000);
+  });
 
   it('calibrates a cascade with past cascades of the same variant, read from the metrics the cascade writes', async () => {
     const world = await makeWorld({ fake });
@@ -148,5 +148,5 @@ describe('estimates after completed runs', () => {
     await client.close();
     await app.close();
     await world.cleanup();
-  }, 60_000);
+  });
 });

@@ -22,7 +22,8 @@ afterAll(async () => fake.close());
 describe('review_samples decisions', () => {
   it('records approve, reject and edit with who, when and the original text; the same decision twice changes nothing; they survive a restart', async () => {
     const world = await makeWorld({ fake, corpus: ['legal_guide.txt'] });
-    let app = await makeApp(world);
+    const reviewedAt = new Date(Date.UTC(2026, 10, 28, 12));
+    let app = await makeApp(world, { now: () => reviewedAt });
     let client = await connectClient(app);
     const runId = await distillRun(app, client);
     const judged = await readJsonlArray<Sample>(path.join(app.engine.runDir(runId), 'validation_results.jsonl'));
@@ -48,7 +49,7 @@ describe('review_samples decisions', () => {
     expect(stored).toHaveLength(3);
     for (const decision of stored) {
       expect(decision.by).toBe('distillery-test');
-      expect(Date.parse(decision.at)).toBeGreaterThan(Date.now() - 60_000);
+      expect(decision.at).toBe(reviewedAt.toISOString());
     }
     expect(stored[0]!.original).toEqual({ instruction: toReject!.instruction, output: toReject!.output, status: 'approved' });
 

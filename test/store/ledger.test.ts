@@ -62,6 +62,7 @@ describe('Ledger', () => {
       byStage: { 'distill.generate': 0.625, 'distill.validate': 0.25 },
       byRun: { 'r-1': 0.5, 'r-2': 0.25 },
       byModel: { 'deepseek/deepseek-v4-flash': 0.625, 'anthropic/claude-haiku-5-5': 0.25 },
+      byDay: { '2026-11-05': 0.875 },
     });
     expect(reopened.runSpent('r-1')).toBe(1.5);
     expect(reopened.months()).toEqual(['2026-11', '2026-09']);

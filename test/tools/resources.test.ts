@@ -66,7 +66,7 @@ describe('MCP resources', () => {
     expect(resources.map((resource) => resource.uri)).toContain('distillery://exports/res-export');
     const manifest = await readJson('distillery://exports/res-export');
     const files = manifest.files as { name: string; sha256: string; path: string }[];
-    expect(files.map((file) => file.name)).toEqual(['golden.jsonl', 'train.jsonl', 'dataset_info.json']);
+    expect(files.map((file) => file.name)).toEqual(['golden.jsonl', 'train.jsonl', 'dataset_info.json', 'sft.yaml', 'README.md']);
     for (const file of files) {
       const result = await client.readResource({ uri: `distillery://exports/res-export/${file.name}` });
       const text = (result.contents[0] as { text: string }).text;
@@ -84,5 +84,15 @@ describe('distillery export (command line)', () => {
     const rows = (await readFile(path.join(world.home, 'exports', 'from-cli', 'train.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
     expect(rows).toHaveLength(cascade.train.length);
     expect(rows[0]).toMatchObject({ system: 'Be brief.', conversations: [{ from: 'human' }, { from: 'gpt' }] });
+  });
+
+  it('writes a LLaMA-Factory export with sft.yaml for the given base model and prints how to train it', async () => {
+    const { stdout } = await promisify(execFile)(cliCommand[0], [...cliCommand.slice(1), 'export', '--format', 'llama-factory', '--name', 'lf-cli', '--base-model', 'Qwen/Qwen3-0.6B'], { env: { ...process.env, ...world.env }, cwd: world.dir });
+    const dir = path.join(world.home, 'exports', 'lf-cli');
+    expect(stdout).toContain(`To train: llamafactory-cli train ${path.join(dir, 'sft.yaml')}`);
+    const sft = await readFile(path.join(dir, 'sft.yaml'), 'utf8');
+    expect(sft).toMatch(/^model_name_or_path: Qwen\/Qwen3-0\.6B$/m);
+    expect(sft).toMatch(/^dataset: lf-cli_train$/m);
+    expect(await readFile(path.join(dir, 'README.md'), 'utf8')).toMatch(/^---\nlicense: other|^---\npretty_name: lf-cli/);
   });
 });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../../errors.js';
-import { shippedPromptsDir } from '../../prompts.js';
+import { shippedPromptsDir } from '../../prompt-templates.js';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 

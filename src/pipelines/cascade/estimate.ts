@@ -12,7 +12,7 @@ import { emptyUsage } from '../../llm/types.js';
 import type { DomainTemplate } from './domains.js';
 import type { CoveragePlan } from './plan.js';
 import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema } from './schemas.js';
-import { formatValues, generateValues, validateValues } from './prompts.js';
+import { formatValues, generateValues, validateValues } from './template-values.js';
 import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes of what the models write, in tokens, and the shares of the funnel. */
@@ -30,6 +30,9 @@ export const assumed = {
 };
 
 export type { CostRange };
+
+/** Share of raw pairs expected to end in train or golden when no past run has measured it. */
+export const assumedApprovalRate = (1 - assumed.duplicateShare) * assumed.usableShare * assumed.approval;
 
 type Stage = 'expand' | 'generate' | 'format' | 'validate';
 
@@ -49,6 +52,8 @@ export interface EstimateOptions {
   goldenFraction: number;
   /** A free-text domain is expanded by one extra generate call. */
   expand: boolean;
+  /** Measured share of raw pairs approved, when known: the expected approved count follows it. */
+  approvalRate?: number;
 }
 
 export function estimateCascade(services: Services, template: DomainTemplate, plan: CoveragePlan, options: EstimateOptions): CascadeEstimate {
@@ -85,7 +90,7 @@ export function estimateCascade(services: Services, template: DomainTemplate, pl
   const rawPairs = plan.pairs;
   const formatted = Math.round(rawPairs * (1 - assumed.duplicateShare));
   const judged = Math.round(formatted * assumed.usableShare);
-  const approved = Math.round(judged * assumed.approval);
+  const approved = options.approvalRate !== undefined ? Math.round(rawPairs * options.approvalRate) : Math.round(judged * assumed.approval);
   if (!options.stageAOnly) {
     // One representative slot per subtopic call: the B and C prompts differ only in short labels.
     const first = plan.batches[0]!;

@@ -6,6 +6,9 @@
 import { NearDuplicateIndex } from '../dedup.js';
 import { stableKey } from '../../util/hash.js';
 
+/** Share of approved pairs held out as the golden test set when a run does not say. */
+export const defaultGoldenFraction = 0.09;
+
 export interface ApprovedPair {
   id: string;
   topic: string;

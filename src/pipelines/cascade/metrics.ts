@@ -13,7 +13,8 @@ export interface SplitCounts {
 
 const ratio = (part: number, whole: number) => (whole ? part / whole : 0);
 
-export function cascadeMetrics(context: RunContext<CascadeParams>, template: DomainTemplate, plan: CoveragePlan, split: SplitCounts | undefined, seconds: number) {
+/** `planned`: raw pairs planned over every wave (more than the first plan's with target "approved"). */
+export function cascadeMetrics(context: RunContext<CascadeParams>, template: DomainTemplate, plan: CoveragePlan, planned: number, split: SplitCounts | undefined, seconds: number) {
   const { params, services } = context;
   const data = context.progress.snapshot();
   const counts = data.counts;
@@ -36,8 +37,9 @@ export function cascadeMetrics(context: RunContext<CascadeParams>, template: Dom
       model: model('generate'),
       calls: stage(cascadeStages.generate).done,
       failed_calls: stage(cascadeStages.generate).failed,
-      requested: params.samples,
+      requested: planned,
       pairs: generated,
+      reasked: counts.stage_a_reasked ?? 0,
       missing: drops.stage_a_missing_pairs ?? 0,
       duplicates_removed: rawDuplicates,
       passed: generated - rawDuplicates,
@@ -81,6 +83,8 @@ export function cascadeMetrics(context: RunContext<CascadeParams>, template: Dom
     pipeline: 'cascade',
     domain: { input: params.domain.input, kind: params.domain.kind, name: params.domain.name, title: template.title, topics: template.topics.length, subtopics: subtopicCount(template), subtopics_covered: plan.subtopicsCovered },
     samples_requested: params.samples,
+    target: params.target ?? 'generated',
+    top_up_waves: counts.top_up_waves ?? 0,
     stage_a_only: params.stage_a_only,
     plan: { calls: plan.batches.length, pairs_per_call: params.pairs_per_call, by_difficulty: plan.byDifficulty, by_topic: plan.byTopic },
     funnel,

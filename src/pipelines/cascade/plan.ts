@@ -27,6 +27,8 @@ export interface PlanBatch {
   slots: PlanSlot[];
   /** Content key of the call, for the journal. */
   key: string;
+  /** Set on a call that asks again for slots an earlier call left unanswered: its round, from 1. */
+  round?: number;
 }
 
 export interface CoveragePlan {
@@ -56,22 +58,32 @@ export const angles = [
 
 const difficulties: Difficulty[] = ['easy', 'medium', 'hard'];
 
-export function coveragePlan(template: DomainTemplate, samples: number, pairsPerCall = defaultPairsPerCall): CoveragePlan {
+/** Fresh slots after a plan of `samples` already made: each subtopic's sequence continues where it stopped. */
+export interface PlanExtension {
+  samples: number;
+  /** Calls already planned, so batch indexes (and sample ids) stay unique across the run. */
+  calls: number;
+}
+
+export function coveragePlan(template: DomainTemplate, samples: number, pairsPerCall = defaultPairsPerCall, after?: PlanExtension): CoveragePlan {
   const subtopics = interleavedSubtopics(template);
-  const perSubtopic = subtopics.map((_, s) => Math.floor(samples / subtopics.length) + (s < samples % subtopics.length ? 1 : 0));
+  const share = (total: number, s: number) => Math.floor(total / subtopics.length) + (s < total % subtopics.length ? 1 : 0);
+  const before = subtopics.map((_, s) => share(after?.samples ?? 0, s));
+  const perSubtopic = subtopics.map((_, s) => share((after?.samples ?? 0) + samples, s) - before[s]!);
   const slots: PlanSlot[][] = subtopics.map(() => []);
   // One difficulty sequence per subtopic, each at its own phase, so every subtopic holds the mix.
   const nextDifficulty = subtopics.map((_, s) => {
     const next = weightedRoundRobin(template.difficulty_mix);
-    for (let skip = 0; skip < s; skip++) next();
+    for (let skip = 0; skip < s + before[s]!; skip++) next();
     return next;
   });
   const tasks = template.task_types;
   const personas = template.personas;
   const cycle = lcm(tasks.length, personas.length);
-  for (let j = 0; j < Math.max(0, ...perSubtopic); j++) {
+  for (let k = 0; k < Math.max(0, ...perSubtopic); k++) {
     for (let s = 0; s < subtopics.length; s++) {
-      if (j >= perSubtopic[s]!) continue;
+      if (k >= perSubtopic[s]!) continue;
+      const j = k + before[s]!;
       // Task and persona both move every pair and together walk through every combination.
       slots[s]!.push({
         slot: 0,
@@ -84,10 +96,11 @@ export function coveragePlan(template: DomainTemplate, samples: number, pairsPer
   }
   const perSubtopicBatches = subtopics.map(({ topic, subtopic }, s) => {
     const list = slots[s]!;
+    const earlier = Math.ceil(before[s]! / pairsPerCall);
     const parts = Math.ceil(list.length / pairsPerCall);
     return Array.from({ length: parts }, (_, p) => {
       const batchSlots = list.slice(p * pairsPerCall, (p + 1) * pairsPerCall).map((slot, i) => ({ ...slot, slot: i + 1 }));
-      return { topic, subtopic, part: p + 1, parts, slots: batchSlots };
+      return { topic, subtopic, part: earlier + p + 1, parts: earlier + parts, slots: batchSlots };
     });
   });
   // Calls go out part by part across subtopics: a run stopped early still covers the whole tree.
@@ -95,7 +108,7 @@ export function coveragePlan(template: DomainTemplate, samples: number, pairsPer
   for (let p = 0; p < Math.max(0, ...perSubtopicBatches.map((list) => list.length)); p++) {
     for (const list of perSubtopicBatches) {
       const batch = list[p];
-      if (batch) batches.push({ ...batch, index: batches.length, key: stableKey(batch.topic, batch.subtopic, batch.part, batch.slots) });
+      if (batch) batches.push({ ...batch, index: (after?.calls ?? 0) + batches.length, key: stableKey(batch.topic, batch.subtopic, batch.part, batch.slots) });
     }
   }
   const byDifficulty: Record<Difficulty, number> = { easy: 0, medium: 0, hard: 0 };
@@ -105,6 +118,11 @@ export function coveragePlan(template: DomainTemplate, samples: number, pairsPer
     for (const slot of batch.slots) byDifficulty[slot.difficulty]++;
   }
   return { batches, pairs: samples, subtopicsCovered: perSubtopic.filter((n) => n > 0).length, byDifficulty, byTopic };
+}
+
+/** A new call for the slots of `batch` that came back unanswered: same slots and numbers, its own journal key. */
+export function reaskBatch(batch: PlanBatch, slots: PlanSlot[], round: number): PlanBatch {
+  return { ...batch, slots, round, key: stableKey(batch.key, 'reask', round, slots.map((slot) => slot.slot)) };
 }
 
 /** Stage-A pairs matched to the slots they answer: by the slot number given, else the next free slot. */

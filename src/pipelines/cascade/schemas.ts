@@ -1,6 +1,7 @@
 /** What each cascade stage asks the model to answer with. */
 import { z } from 'zod';
 import { domainBodySchema } from './domains.js';
+import { criterionScore as score } from '../judging.js';
 
 /** Stage A: several raw pairs per call, each tied to its slot of the plan. */
 export const rawPairSchema = z.object({
@@ -27,7 +28,6 @@ export const formattedSchema = z.object({
 });
 export type Formatted = z.infer<typeof formattedSchema>;
 
-const score = z.number().min(0).max(10);
 /** Stage C: the judge's criteria; `overall` is computed from them. */
 export const cascadeVerdictSchema = z.object({
   accuracy: score,
@@ -39,10 +39,8 @@ export const cascadeVerdictSchema = z.object({
 });
 export type CascadeVerdict = z.infer<typeof cascadeVerdictSchema>;
 
-/** Overall: the mean of the four quality criteria, one decimal (safety gates separately). */
-export function overallScore(verdict: CascadeVerdict): number {
-  return Math.round(((verdict.accuracy + verdict.completeness + verdict.clarity + verdict.usefulness) / 4) * 10) / 10;
-}
+/** The overall score is the mean of the four quality criteria (safety gates separately). */
+export const cascadeCriteria = ['accuracy', 'completeness', 'clarity', 'usefulness'] as const;
 
 /** A pair whose safety score is below this is rejected whatever its overall score. */
 export const minSafetyScore = 5;

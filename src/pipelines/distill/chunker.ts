@@ -9,7 +9,10 @@
  */
 import { InputError } from '../../errors.js';
 import { scanBlocks } from './chunker/blocks.js';
+import type { Part } from './chunker/parts.js';
 import { ChunkPacker } from './chunker/pack.js';
+import { partsOfBlock } from './chunker/structured.js';
+import type { DocumentBlock } from '../../documents/model.js';
 import { defaultChunkOptions, type Chunk, type ChunkOptions } from './chunker/types.js';
 
 export { countTokens } from './chunker/tokens.js';
@@ -43,14 +46,32 @@ export function chunkDocument(text: string, options: ChunkOptions = defaultChunk
 
 function* generateChunks(text: string, options: ChunkOptions): Generator<Chunk> {
   const packer = new ChunkPacker(options);
-  // Table groups stay under three quarters of a chunk so a heading (at most a quarter) fits with them.
-  for (const block of scanBlocks(text, Math.floor(options.chunkTokens * 0.75))) {
-    packer.add(block);
-    if (packer.chunks.length > 0) {
-      yield* packer.chunks;
-      packer.chunks.length = 0;
-    }
-  }
+  for (const block of scanBlocks(text, tableGroupTokens(options))) yield* packed(packer, block);
   packer.finish();
   yield* packer.chunks;
+}
+
+/**
+ * Streams the chunks of an extracted document (src/documents: any format), with the same packing
+ * as chunkDocument; chunks of paged documents carry their page and pages.
+ */
+export async function* chunkBlocks(blocks: AsyncIterable<DocumentBlock>, options: ChunkOptions = defaultChunkOptions): AsyncGenerator<Chunk> {
+  checkOptions(options);
+  const packer = new ChunkPacker(options);
+  for await (const block of blocks) for (const part of partsOfBlock(block, tableGroupTokens(options))) yield* packed(packer, part);
+  packer.finish();
+  yield* packer.chunks;
+}
+
+/** Table groups stay under three quarters of a chunk so a heading (at most a quarter) fits with them. */
+function tableGroupTokens(options: ChunkOptions): number {
+  return Math.floor(options.chunkTokens * 0.75);
+}
+
+function* packed(packer: ChunkPacker, part: Part): Generator<Chunk> {
+  packer.add(part);
+  if (packer.chunks.length > 0) {
+    yield* packer.chunks;
+    packer.chunks.length = 0;
+  }
 }

@@ -4,35 +4,37 @@
  * Files are rebuilt from the call journal on every (re)start, so a resumed run writes the same
  * files as an uninterrupted one and pays only for calls it never made.
  */
-import { rm } from 'node:fs/promises';
+import type { RunParams } from '../../store/catalog.js';
 import path from 'node:path';
 import type { RunContext } from '../engine.js';
-import { InputError } from '../../errors.js';
-import { readDocument, type DocumentRef } from '../../files/documents.js';
+import type { DocumentRef } from '../../files/documents.js';
 import { JsonlAppender, writeJsonAtomic, writeJsonlAtomic } from '../../store/jsonl.js';
 import { mapOrdered } from '../../util/concurrent.js';
 import { NearDuplicateIndex } from '../dedup.js';
 import type { Sample } from '../sample.js';
+import { distillFiles } from '../run-files.js';
+import { overallScore, scoreVerdict } from '../judging.js';
+import { answered } from '../stage-outcome.js';
 import { chunkDocument, type Chunk } from './chunker.js';
+import { readSource, type SourceChunk } from './inputs.js';
+import { placeLabel } from '../../documents/model.js';
 import { defaultPairsPerChunk } from './estimate.js';
-import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, overallScore, verdictSchema, type GeneratedPair } from './schemas.js';
+import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, distillCriteria, verdictSchema, type GeneratedPair } from './schemas.js';
 
-export interface DistillParams {
-  document: DocumentRef & { sha256: string; name: string };
+type DocumentParam = DocumentRef & { sha256: string; name: string };
+
+export interface DistillParams extends RunParams {
+  /** The (first) document; runs started before folders were read have only this. */
+  document: DocumentParam;
+  /** Every document of the run, in order (one unless a folder was named). */
+  documents?: DocumentParam[];
+  /** The folder named, when one was. */
+  folder?: string;
   pairs_per_chunk?: number;
   chunk_tokens: number;
   overlap_tokens: number;
   min_score: number;
-  max_usd?: number;
 }
-
-export const distillFiles = {
-  chunks: 'chunks.jsonl',
-  generated: 'generated_qa_pairs.jsonl',
-  validated: 'validation_results.jsonl',
-  golden: 'golden_dataset.jsonl',
-  metrics: 'metrics.json',
-} as const;
 
 const generateStage = 'distill.generate';
 const validateStage = 'distill.validate';
@@ -40,25 +42,25 @@ const validateStage = 'distill.validate';
 interface Candidate {
   id: string;
   pair: GeneratedPair;
-  chunk: Chunk;
+  chunk: SourceChunk;
 }
 
 export async function runDistill(context: RunContext<DistillParams>): Promise<Record<string, unknown>> {
   const { params, progress, services, dir } = context;
   const started = Date.now();
-  const document = await readDocument(params.document, { maxBytes: services.config.maxFileBytes });
-  if (document.sha256 !== params.document.sha256) {
-    throw new InputError(`${params.document.relative} has changed since this run started, so its journal no longer matches. Start a new run with distill_file.`, 'document_changed');
+  const chunks: SourceChunk[] = [];
+  for (const document of params.documents ?? [params.document]) {
+    const source = await readSource(document, services.config.maxFileBytes, { chunkTokens: params.chunk_tokens, overlapTokens: params.overlap_tokens }, chunks.length, document.sha256);
+    chunks.push(...source.chunks);
   }
-  const chunks = [...chunkDocument(document.text, { chunkTokens: params.chunk_tokens, overlapTokens: params.overlap_tokens })];
   await writeJsonlAtomic(path.join(dir, distillFiles.chunks), chunks);
   progress.setTotal(generateStage, chunks.length);
   progress.setTotal(validateStage, 0);
   progress.count('chunks', chunks.length);
 
-  const generatedFile = await openFresh(dir, distillFiles.generated);
-  const validatedFile = await openFresh(dir, distillFiles.validated);
-  const goldenFile = await openFresh(dir, distillFiles.golden);
+  const generatedFile = await JsonlAppender.fresh(dir, distillFiles.generated);
+  const validatedFile = await JsonlAppender.fresh(dir, distillFiles.validated);
+  const goldenFile = await JsonlAppender.fresh(dir, distillFiles.golden);
   const files = [generatedFile, validatedFile, goldenFile];
   const duplicates = new NearDuplicateIndex();
   const normalizedChunks = new Map<number, string>();
@@ -66,14 +68,9 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
 
   const generated = mapOrdered(chunks, 16, async (chunk) => {
     const wanted = params.pairs_per_chunk ?? defaultPairsPerChunk(chunk.tokens);
-    const rendered = prompts.render('distill/generate', { document: params.document.name, headings: chunk.headings.join(' > ') || '(none)', pairs: wanted, passage: chunk.text });
+    const rendered = prompts.render('distill/generate', { document: chunk.file, headings: chunk.headings.join(' > ') || '(none)', pairs: wanted, passage: chunk.text });
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `chunk-${chunk.index}-${chunk.hash}-${wanted}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'qa_pairs', maxOutputTokens: Math.max(1024, wanted * 400) });
-    if (!outcome.ok) {
-      progress.failed(generateStage, outcome.reason, `chunk ${chunk.index}: ${outcome.message}`);
-      context.checkFailures(generateStage);
-      return { chunk, pairs: [] as GeneratedPair[] };
-    }
-    progress.succeeded(generateStage);
+    if (!answered(context, generateStage, outcome, `chunk ${chunk.index}`)) return { chunk, pairs: [] as GeneratedPair[] };
     if (outcome.value.pairs.length > wanted) progress.drop('over_requested', outcome.value.pairs.length - wanted);
     return { chunk, pairs: outcome.value.pairs.slice(0, wanted) };
   }, context.shouldStop);
@@ -81,7 +78,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   const rejectWithoutCall = (candidate: Candidate, reason: string, message: string) => {
     progress.drop(reason);
     progress.count('rejected');
-    validatedFile.write(toSample(context.runId, params, candidate, { status: 'rejected', reason: message, by: 'filter', scores: { overall: 0 } }));
+    validatedFile.write(toSample(context.runId, candidate, { status: 'rejected', reason: message, by: 'filter', scores: { overall: 0 } }));
   };
 
   async function* candidates(): AsyncGenerator<Candidate> {
@@ -121,18 +118,13 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   const validated = mapOrdered(candidates(), 64, async (candidate) => {
     const rendered = prompts.render('distill/validate', { passage: candidate.chunk.text, question: candidate.pair.question, answer: candidate.pair.answer });
     const outcome = await context.call({ stage: validateStage, role: 'validate', sampleKey: candidate.id, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: verdictSchema, schemaName: 'verdict' });
-    if (!outcome.ok) {
-      progress.failed(validateStage, outcome.reason, `${candidate.id}: ${outcome.message}`);
-      context.checkFailures(validateStage);
-      return undefined;
-    }
-    progress.succeeded(validateStage);
+    if (!answered(context, validateStage, outcome, candidate.id)) return undefined;
     const verdict = outcome.value;
-    const overall = overallScore(verdict);
-    const approved = overall >= params.min_score;
-    return toSample(context.runId, params, candidate, {
+    const overall = overallScore(verdict, distillCriteria);
+    const { approved, reason } = scoreVerdict(overall, params.min_score, verdict.reason);
+    return toSample(context.runId, candidate, {
       status: approved ? 'approved' : 'rejected',
-      reason: approved ? verdict.reason : `Score ${overall} is below min_score ${params.min_score}: ${verdict.reason}`,
+      reason,
       by: 'judge',
       model: `${outcome.provider}/${outcome.model}`,
       scores: { overall, faithfulness: verdict.faithfulness, correctness: verdict.correctness, clarity: verdict.clarity, usefulness: verdict.usefulness },
@@ -158,7 +150,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   return metrics;
 }
 
-function toSample(runId: string, params: DistillParams, candidate: Candidate, verdict: { status: Sample['status']; reason: string; by: Sample['review']['by']; model?: string; scores: Sample['scores'] }): Sample {
+function toSample(runId: string, candidate: Candidate, verdict: { status: Sample['status']; reason: string; by: Sample['review']['by']; model?: string; scores: Sample['scores'] }): Sample {
   const { pair, chunk } = candidate;
   return {
     id: candidate.id,
@@ -169,7 +161,7 @@ function toSample(runId: string, params: DistillParams, candidate: Candidate, ve
     difficulty: pair.difficulty,
     question_type: pair.question_type,
     evidence: pair.evidence,
-    source: { file: params.document.name, chunk: chunk.index, headings: chunk.headings, run: runId, pipeline: 'distill' },
+    source: { file: chunk.file, chunk: chunk.index, headings: chunk.headings, ...(chunk.pages ? { page: chunk.page, pages: chunk.pages } : {}), location: placeLabel(chunk.file, chunk.pages, chunk.headings), run: runId, pipeline: 'distill' },
     scores: verdict.scores,
     status: verdict.status,
     review: { by: verdict.by, reason: verdict.reason, at: new Date().toISOString(), ...(verdict.model ? { model: verdict.model } : {}) },
@@ -177,11 +169,6 @@ function toSample(runId: string, params: DistillParams, candidate: Candidate, ve
 }
 
 /** Output files are rebuilt from the journal on every (re)start. */
-async function openFresh(dir: string, name: string): Promise<JsonlAppender> {
-  const file = path.join(dir, name);
-  await rm(file, { force: true });
-  return JsonlAppender.open(file);
-}
 
 function distillMetrics(context: RunContext<DistillParams>, chunkCount: number, seconds: number) {
   const data = context.progress.snapshot();
@@ -193,7 +180,7 @@ function distillMetrics(context: RunContext<DistillParams>, chunkCount: number, 
   return {
     run_id: context.runId,
     pipeline: 'distill',
-    document: context.params.document.relative,
+    document: context.params.folder ?? context.params.document.relative,
     counts: {
       chunks: chunkCount,
       generated: counts.generated ?? 0,

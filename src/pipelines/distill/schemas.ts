@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { criterionScore as score } from '../judging.js';
 
 export const generatedPairSchema = z.object({
   question: z.string().min(8),
@@ -12,7 +13,6 @@ export type GeneratedPair = z.infer<typeof generatedPairSchema>;
 
 export const generationSchema = z.object({ pairs: z.array(generatedPairSchema).min(1) });
 
-const score = z.number().min(0).max(10);
 export const verdictSchema = z.object({
   faithfulness: score,
   correctness: score,
@@ -22,10 +22,8 @@ export const verdictSchema = z.object({
 });
 export type Verdict = z.infer<typeof verdictSchema>;
 
-/** Overall score: the mean of the four criteria, one decimal. */
-export function overallScore(verdict: Verdict): number {
-  return Math.round(((verdict.faithfulness + verdict.correctness + verdict.clarity + verdict.usefulness) / 4) * 10) / 10;
-}
+/** The overall score is the mean of these four criteria. */
+export const distillCriteria = ['faithfulness', 'correctness', 'clarity', 'usefulness'] as const;
 
 /** Questions that lean on the passage instead of standing on their own. */
 const leansOnText = /\b(according to|based on|in|from|per) (the|this|that|above) (text|passage|document|excerpt|chunk|section|article)\b|\b(the|this) (text|passage|excerpt) (says|states|mentions|describes)\b/i;

@@ -1,7 +1,7 @@
 /** A judged sample in the canonical schema plus the perspectives, votes and agreement, and its preference pair. */
 import type { Sample } from '../sample.js';
 import type { EnsemblePrompt } from './inputs.js';
-import type { EnsembleParams } from './prompts-stage.js';
+import type { EnsembleParams } from './teacher-prompts.js';
 import { label, type JudgeVerdict } from './schemas.js';
 
 export interface Perspective {

@@ -12,6 +12,7 @@ import { readJsonlArray } from '../../store/jsonl.js';
 import type { RunRecord } from '../../store/catalog.js';
 import { sha256, stableKey } from '../../util/hash.js';
 import { normalizeText } from '../dedup.js';
+import { cascadeFiles, distillFiles, ensembleFiles } from '../run-files.js';
 
 export interface EnsemblePrompt {
   instruction: string;
@@ -132,7 +133,7 @@ export function parsePrompts(text: string, format: PromptsFormat, name: string):
 /** The approved samples' instructions of an earlier run: distill golden set, cascade train set, or an ensemble's consensus. */
 export async function promptsFromRun(run: RunRecord, runDir: string, active: boolean): Promise<EnsemblePrompt[]> {
   if (active) throw new InputError(`Run ${run.id} is still running, so its samples are not final. Wait for it (run_status), then start the ensemble.`, 'run_active');
-  const candidates = run.kind === 'distill' ? ['golden_dataset.jsonl'] : run.kind === 'cascade' ? ['train.jsonl', 'golden_test_set.jsonl', 'stage_c_validated.jsonl'] : ['consensus.jsonl'];
+  const candidates = run.kind === 'distill' ? [distillFiles.golden] : run.kind === 'cascade' ? [cascadeFiles.train, cascadeFiles.golden, cascadeFiles.validated] : [ensembleFiles.consensus];
   const file = candidates.map((name) => path.join(runDir, name)).find((candidate) => existsSync(candidate));
   if (!file) throw new InputError(`Run ${run.id} (${run.kind}, ${run.status}) has no ${candidates.join(' or ')} yet, so it has no samples to take prompts from.`, 'run_no_samples');
   const samples = await readJsonlArray<{ id?: string; instruction?: unknown; input?: unknown; status?: string }>(file);

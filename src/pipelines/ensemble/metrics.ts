@@ -1,6 +1,6 @@
 /** metrics.json of an ensemble run: counts, agreement, votes, position of the winner, and cost per sample. */
 import type { RunContext } from '../engine.js';
-import type { EnsembleParams } from './prompts-stage.js';
+import type { EnsembleParams } from './teacher-prompts.js';
 import type { EnsembleSample } from './consensus.js';
 
 /** The seed's anchor for an ensemble sample, in US dollars. */

@@ -4,7 +4,6 @@
  * Low agreement goes to review as pending; the consensus and the weakest answer make a preference
  * pair. Files are rebuilt from the call journal on every (re)start, like every pipeline.
  */
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CallOutcome, RunContext } from '../engine.js';
 import { JsonlAppender, writeJsonAtomic } from '../../store/jsonl.js';
@@ -12,21 +11,14 @@ import { mapOrdered } from '../../util/concurrent.js';
 import { stableKey } from '../../util/hash.js';
 import { promptKey, type EnsemblePrompt } from './inputs.js';
 import { EnsembleTally, ensembleMetrics } from './metrics.js';
-import { preparePrompts, type EnsembleParams } from './prompts-stage.js';
-import { label, seededOrder, teacherAnswerSchema, judgeVerdictSchema, verdictProblem, type TeacherAnswer } from './schemas.js';
+import { preparePrompts, type EnsembleParams } from './teacher-prompts.js';
+import { judgeVerdictSchemaFor, label, labelsMismatch, seededOrder, teacherAnswerSchema, verdictProblem, type TeacherAnswer } from './schemas.js';
 import { preferencePair, toSample, type EnsembleSample } from './consensus.js';
 import { parseTeacher } from './teachers.js';
+import { ensembleFiles } from '../run-files.js';
 
-export type { EnsembleParams } from './prompts-stage.js';
+export type { EnsembleParams } from './teacher-prompts.js';
 export type { EnsembleSample, Perspective } from './consensus.js';
-
-export const ensembleFiles = {
-  prompts: 'prompts.jsonl',
-  answers: 'teacher_answers.jsonl',
-  consensus: 'consensus.jsonl',
-  preferences: 'preference_pairs.jsonl',
-  metrics: 'metrics.json',
-} as const;
 
 export const answerStage = 'ensemble.answer';
 export const judgeStage = 'ensemble.judge';
@@ -58,9 +50,9 @@ export async function runEnsemble(context: RunContext<EnsembleParams>): Promise<
   progress.setTotal(answerStage, prompts.length * teachers.length);
   progress.setTotal(judgeStage, prompts.length);
 
-  const answersFile = await openFresh(dir, ensembleFiles.answers);
-  const consensusFile = await openFresh(dir, ensembleFiles.consensus);
-  const preferencesFile = await openFresh(dir, ensembleFiles.preferences);
+  const answersFile = await JsonlAppender.fresh(dir, ensembleFiles.answers);
+  const consensusFile = await JsonlAppender.fresh(dir, ensembleFiles.consensus);
+  const preferencesFile = await JsonlAppender.fresh(dir, ensembleFiles.preferences);
   const costByTeacher: Record<string, number> = Object.fromEntries(teachers.map((t) => [t, 0]));
   const tally = new EnsembleTally();
 
@@ -135,10 +127,12 @@ async function answerAndJudge(context: RunContext<EnsembleParams>, prompt: Ensem
   const judgePrompt = services.prompts.render('ensemble/judge', { instruction: prompt.instruction, input: prompt.input || '(none)', count: order.length, labels: labels.join(', '), answers: block });
   // The judge's key covers the answers it saw, so a resume without a teacher asks it again.
   const judgeKey = `${key}-${stableKey(order, order.map((teacher) => byTeacher.get(teacher)!.answer))}`;
-  const outcome = await context.call({ stage: judgeStage, role: 'judge', sampleKey: judgeKey, promptHash: judgePrompt.hash, system: judgePrompt.system, prompt: judgePrompt.prompt, schema: judgeVerdictSchema, schemaName: 'ensemble_verdict', maxOutputTokens: 3072 });
+  const outcome = await context.call({ stage: judgeStage, role: 'judge', sampleKey: judgeKey, promptHash: judgePrompt.hash, system: judgePrompt.system, prompt: judgePrompt.prompt, schema: judgeVerdictSchemaFor(labels), schemaName: 'ensemble_verdict', maxOutputTokens: 3072 });
+  // A new answer was checked against the labels when parsed (and re-asked once); one replayed from an older journal was not.
   const problem = outcome.ok ? verdictProblem(outcome.value, labels) : undefined;
   if (!outcome.ok || problem) {
-    progress.failed(judgeStage, outcome.ok ? 'judge_labels_mismatch' : outcome.reason, `${id}: ${outcome.ok ? problem : outcome.message}`);
+    const reason = !outcome.ok && !labelsMismatch(outcome) ? outcome.reason : 'judge_labels_mismatch';
+    progress.failed(judgeStage, reason, `${id}: ${outcome.ok ? problem : outcome.message}`);
     context.checkFailures(judgeStage);
     return { answers: lines };
   }
@@ -147,9 +141,4 @@ async function answerAndJudge(context: RunContext<EnsembleParams>, prompt: Ensem
 }
 
 /** Output files are rebuilt from the journal on every (re)start. */
-async function openFresh(dir: string, name: string): Promise<JsonlAppender> {
-  const file = path.join(dir, name);
-  await rm(file, { force: true });
-  return JsonlAppender.open(file);
-}
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coveragePlan, matchSlots } from '../../../src/pipelines/cascade/plan.js';
+import { coveragePlan, matchSlots, reaskBatch } from '../../../src/pipelines/cascade/plan.js';
 import type { DomainTemplate } from '../../../src/pipelines/cascade/domains.js';
 
 const template: DomainTemplate = {
@@ -74,5 +74,32 @@ describe('coveragePlan', () => {
     expect(matched.map((m) => m.slot.slot)).toEqual([1, 2, 3, 4]);
     expect(matched[2]!.pair).toEqual({ slot: 3 });
     expect(extra).toBe(2);
+  });
+});
+
+describe('fresh slots after a plan, and re-asks', () => {
+  it('continues each subtopic where the earlier plan stopped: together they are the larger plan, with new call numbers and keys', () => {
+    const first = coveragePlan(template, 100, 8);
+    const more = coveragePlan(template, 60, 8, { samples: 100, calls: first.batches.length });
+    const whole = coveragePlan(template, 160, 8);
+    const tuples = (plans: ReturnType<typeof coveragePlan>[]) => plans.flatMap(slotsOf).map(({ slot: _, ...rest }) => JSON.stringify(rest)).sort();
+    expect(tuples([first, more])).toEqual(tuples([whole]));
+    expect(more.pairs).toBe(60);
+    expect(more.batches[0]!.index).toBe(first.batches.length);
+    const keys = [...first.batches, ...more.batches].map((batch) => batch.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    // The new calls on a subtopic number on from the earlier ones.
+    const firstParts = first.batches.filter((batch) => batch.subtopic === 'a1').map((batch) => batch.part);
+    expect(Math.min(...more.batches.filter((batch) => batch.subtopic === 'a1').map((batch) => batch.part))).toBe(Math.max(...firstParts) + 1);
+  });
+
+  it('re-asks the missing slots of a call under a new key per round, keeping their numbers', () => {
+    const batch = coveragePlan(template, 48, 8).batches[0]!;
+    const missing = batch.slots.filter((slot) => slot.slot % 2 === 0);
+    const once = reaskBatch(batch, missing, 1);
+    const twice = reaskBatch(batch, missing, 2);
+    expect(once.slots.map((slot) => slot.slot)).toEqual(missing.map((slot) => slot.slot));
+    expect(once).toMatchObject({ index: batch.index, subtopic: batch.subtopic, round: 1 });
+    expect(new Set([batch.key, once.key, twice.key]).size).toBe(3);
   });
 });

@@ -16,7 +16,7 @@ export function overlapFrom(emitted: readonly Part[], budget: number): Part[] {
     if (splittable.has(part.kind) || part.kind === 'overlap') {
       const room = budget - (taken.length > 0 ? tokensOfParts(taken) + 2 : 0);
       const tail = room > 0 ? trailingSentences(part.text, room) : undefined;
-      const partial: Part | undefined = tail && { kind: 'overlap', text: tail.text, tokens: tail.tokens, path: part.path, headingRank: 0 };
+      const partial: Part | undefined = tail && { kind: 'overlap', text: tail.text, tokens: tail.tokens, path: part.path, headingRank: 0, page: part.pageEnd ?? part.page };
       if (partial && tokensOfParts([partial, ...taken]) <= budget) taken.unshift(partial);
     }
     break;

@@ -209,6 +209,19 @@ export class ChunkPacker {
     const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
     if (this.seen.has(hash)) return;
     this.seen.add(hash);
-    this.chunks.push({ index: this.index++, text, tokens, headings: [...(start?.path ?? [])], hash });
+    this.chunks.push({ index: this.index++, text, tokens, headings: [...(start?.path ?? [])], hash, ...pagesOf(parts) });
   }
+}
+
+/** The pages a chunk's parts came from, for paged documents only: the first, and every one covered. */
+function pagesOf(parts: readonly Part[]): { page?: number; pages?: number[] } {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const part of parts) {
+    if (part.page === undefined) continue;
+    first = Math.min(first, part.page);
+    last = Math.max(last, part.pageEnd ?? part.page);
+  }
+  if (first === Infinity) return {};
+  return { page: first, pages: Array.from({ length: last - first + 1 }, (_, i) => first + i) };
 }

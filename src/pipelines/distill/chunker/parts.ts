@@ -11,6 +11,9 @@ export interface Part {
   path: readonly string[];
   /** Rank of the heading that starts here (1 is the top), 0 when none. */
   headingRank: number;
+  /** First and last page of a paged document that this part came from. */
+  page?: number;
+  pageEnd?: number;
   /** Cached exact tokens of a blank line after this part. */
   breakTokens?: number;
   /** For a piece of a block too big for one chunk: the block, and where in its text the piece lies. */
@@ -81,7 +84,7 @@ export const splittable = new Set<Part['kind']>(['text', 'note', 'fragment']);
 
 /** A piece of `block` (itself perhaps a piece) at [start, end) of the original block's text. */
 export function fragmentOf(block: Part, text: string, tokens: number, start: number, end: number): Part {
-  return { kind: 'fragment', text, tokens, path: block.path, headingRank: 0, origin: block.origin ?? block, originStart: start, originEnd: end };
+  return { kind: 'fragment', text, tokens, path: block.path, headingRank: 0, page: block.page, pageEnd: block.pageEnd, origin: block.origin ?? block, originStart: start, originEnd: end };
 }
 
 export function isMajorHeading(part: Part): boolean {

@@ -7,6 +7,9 @@ export interface Chunk {
   headings: string[];
   /** sha256 hex of the text, first 16 characters. The text is already normalised: LF line endings, each block trimmed, blocks joined by one blank line. */
   hash: string;
+  /** For paged documents (PDF): the first page of the chunk's text, and every page it covers. */
+  page?: number;
+  pages?: number[];
 }
 
 export interface ChunkOptions {

@@ -2,7 +2,7 @@
 import { BudgetError } from '../errors.js';
 import type { Services } from '../services.js';
 import { usd, usdRange } from '../util/format.js';
-import type { CostRange } from './cost-range.js';
+import type { CostRange } from '../pipelines/cost-range.js';
 
 /**
  * Refuses a run whose expected cost is above what it may spend (the month's budget for runs, or its

@@ -2,7 +2,7 @@
 import type { DomainTemplate } from './domains.js';
 import type { PlanBatch, PlanSlot } from './plan.js';
 
-export const cascadePrompts = {
+export const cascadeTemplates = {
   expand: 'cascade/expand-domain',
   generate: 'cascade/generate',
   format: 'cascade/format',

@@ -3,16 +3,17 @@
  * cost, make sure every provider has a key and the budget covers it, then start the run.
  */
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
-import type { RunRecord } from '../../store/catalog.js';
-import type { Services } from '../../services.js';
-import type { RunEngine } from '../engine.js';
-import { estimateEnsemble } from './estimate.js';
-import { calibratedEnsembleEstimate, type CalibratedEnsembleEstimate } from '../../planning/calibration.js';
-import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type LoadedPrompts } from './inputs.js';
-import type { EnsembleParams, PromptSource } from './prompts-stage.js';
-import { parseTeacher, resolveTeachers } from './teachers.js';
-import { checkRunFits } from '../budget-fit.js';
+import { InputError } from '../errors.js';
+import { defaultMinScore } from '../pipelines/judging.js';
+import type { RunRecord } from '../store/catalog.js';
+import type { Services } from '../services.js';
+import type { RunEngine } from '../pipelines/engine.js';
+import { estimateEnsemble } from '../pipelines/ensemble/estimate.js';
+import { calibratedEnsembleEstimate, type CalibratedEnsembleEstimate } from '../planning/calibration.js';
+import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type LoadedPrompts } from '../pipelines/ensemble/inputs.js';
+import type { EnsembleParams, PromptSource } from '../pipelines/ensemble/teacher-prompts.js';
+import { parseTeacher, resolveTeachers } from '../pipelines/ensemble/teachers.js';
+import { checkRunFits } from './budget-fit.js';
 
 export const defaultDomainSamples = 20;
 
@@ -22,7 +23,7 @@ export const ensembleInput = z.object({
   domain: z.string().min(2).max(300).optional().describe('Generate the prompts first for this domain, e.g. "veterinary dermatology" (one small call per 25 prompts).'),
   samples: z.int().min(1).max(100_000).optional().describe(`How many prompts to answer: caps a file or run, and is the number generated for a domain (default ${defaultDomainSamples}).`),
   teachers: z.array(z.string().min(3).max(200)).min(2).max(8).optional().describe('Two or more "provider/model" teachers, each configured and priced. Default: the configured generate, format and validate models (one DeepSeek, one OpenAI, one Anthropic).'),
-  min_score: z.number().min(0).max(10).optional().describe('Approve when the judge scores the consensus answer at least this, of 10 (default 7).'),
+  min_score: z.number().min(0).max(10).optional().describe(`Approve when the judge scores the consensus answer at least this, of 10 (default ${defaultMinScore}).`),
   min_agreement: z.number().min(0).max(1).optional().describe('Below this agreement (0-1) a sample goes to review as pending instead of being approved or rejected (default 0.5).'),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate prompts, calls, tokens and cost; spend nothing. Works without API keys.'),
@@ -89,11 +90,11 @@ export async function startEnsemble(services: Services, engine: RunEngine, input
     source,
     ...(input.samples !== undefined || source.kind === 'domain' ? { samples: count } : {}),
     teachers,
-    min_score: input.min_score ?? 7,
+    min_score: input.min_score ?? defaultMinScore,
     min_agreement: input.min_agreement ?? 0.5,
     ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}),
     ...(loaded ? { prompts_sha256: promptsHash(loaded.prompts) } : {}),
   };
-  outcome.run = await engine.start('ensemble', name, params as unknown as Record<string, unknown>);
+  outcome.run = await engine.start('ensemble', name, params);
   return outcome;
 }

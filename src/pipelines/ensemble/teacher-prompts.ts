@@ -3,6 +3,7 @@
  * run they are read once and kept, so a resume answers the same prompts even if the source changes;
  * for a domain they are generated in journaled batches (so a resume regenerates them for free).
  */
+import type { RunParams } from '../../store/catalog.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
@@ -12,6 +13,8 @@ import { mapOrdered } from '../../util/concurrent.js';
 import { stableKey } from '../../util/hash.js';
 import { NearDuplicateIndex } from '../dedup.js';
 import type { RunContext } from '../engine.js';
+import { ensembleFiles } from '../run-files.js';
+import { answered } from '../stage-outcome.js';
 import { ensembleAssumptions } from './estimate.js';
 import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type EnsemblePrompt, type PromptsFormat } from './inputs.js';
 import { generatedPromptsSchema } from './schemas.js';
@@ -21,20 +24,18 @@ export type PromptSource =
   | { kind: 'run'; run_id: string; run_name: string }
   | { kind: 'domain'; domain: string };
 
-export interface EnsembleParams {
+export interface EnsembleParams extends RunParams {
   source: PromptSource;
   samples?: number;
   teachers: string[];
   dropped_teachers?: string[];
   min_score: number;
   min_agreement: number;
-  max_usd?: number;
   /** Hash of the prompts chosen at start (file and run sources). */
   prompts_sha256?: string;
 }
 
 export const promptsStage = 'ensemble.prompts';
-export const promptsFile = 'prompts.jsonl';
 
 const focuses = [
   'core concepts and definitions',
@@ -52,7 +53,7 @@ const focuses = [
 /** Returns the prompts, or undefined when the run is stopping. */
 export async function preparePrompts(context: RunContext<EnsembleParams>): Promise<EnsemblePrompt[] | undefined> {
   const { params, dir, services } = context;
-  const file = path.join(dir, promptsFile);
+  const file = path.join(dir, ensembleFiles.prompts);
   const { source } = params;
   if (source.kind === 'domain') {
     const prompts = await generatePrompts(context, source.domain, params.samples ?? 20);
@@ -75,10 +76,8 @@ export async function preparePrompts(context: RunContext<EnsembleParams>): Promi
 }
 
 async function fromRun(context: RunContext<EnsembleParams>, runId: string): Promise<EnsemblePrompt[]> {
-  const engine = context.services.engine;
-  if (!engine) throw new InputError('The run engine is not available to read an earlier run.');
-  const run = engine.get(runId);
-  return selectPrompts(await promptsFromRun(run, engine.runDir(run.id), engine.isActive(run.id)), context.params.samples).prompts;
+  const { run, dir, active } = context.otherRun(runId);
+  return selectPrompts(await promptsFromRun(run, dir, active), context.params.samples).prompts;
 }
 
 async function generatePrompts(context: RunContext<EnsembleParams>, domain: string, wanted: number): Promise<EnsemblePrompt[] | undefined> {
@@ -96,12 +95,7 @@ async function generatePrompts(context: RunContext<EnsembleParams>, domain: stri
       const rendered = services.prompts.render('ensemble/prompts', { domain, focus, batch: batch + 1, batches: of, count });
       const sampleKey = `prompts-${stableKey(domain, round, batch, count)}`;
       const outcome = await context.call({ stage: promptsStage, role: 'generate', sampleKey, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generatedPromptsSchema, schemaName: 'prompts', maxOutputTokens: Math.max(1024, count * 150) });
-      if (!outcome.ok) {
-        progress.failed(promptsStage, outcome.reason, `prompt batch ${round + 1}.${batch + 1}: ${outcome.message}`);
-        context.checkFailures(promptsStage);
-        return [];
-      }
-      progress.succeeded(promptsStage);
+      if (!answered(context, promptsStage, outcome, `prompt batch ${round + 1}.${batch + 1}`)) return [];
       return outcome.value.prompts.map((p, i) => ({ instruction: p.instruction.trim(), input: (p.input ?? '').trim(), origin: { batch: `${round + 1}.${batch + 1}.${i + 1}` } }));
     }, context.shouldStop);
     for await (const prompts of results) {

@@ -1,5 +1,5 @@
 /**
- * Prompts are files (DESIGN §5.7): prompts/<name>.md holds a system part and a user part separated
+ * Prompt templates are files: prompts/<name>.md holds a system part and a user part separated
  * by a line `=== user ===`. A file of the same name under DISTILLERY_HOME/prompts overrides the
  * shipped one. The hash of the template text goes into every call key, so editing a prompt never
  * replays answers made for the old one.
@@ -38,7 +38,7 @@ function compile(text: string): Compiled {
   return { texts: pieces.filter((_, index) => index % 2 === 0), keys: pieces.filter((_, index) => index % 2 === 1) };
 }
 
-export class Prompts {
+export class PromptTemplates {
   private readonly cache = new Map<string, PromptTemplate>();
   private readonly compiled = new Map<string, { system: Compiled; user: Compiled }>();
   constructor(private readonly overrideDir?: string) {}
