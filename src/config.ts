@@ -45,6 +45,8 @@ export const priceRowSchema = z.strictObject({
   peak: priceRates
     .extend({ hours_utc: z.array(z.tuple([z.int().min(0).max(23), z.int().min(1).max(24)])), weekdays_only: z.boolean() })
     .optional(),
+  /** Batch API rates (OpenAI Batch, Anthropic Message Batches: half price); absent where the provider has none. */
+  batch: priceRates.extend({ cache_write: z.number().min(0).optional(), cache_write_1h: z.number().min(0).optional() }).optional(),
   /** Whole request billed at `multiplier` times once the prompt exceeds `above_prompt_tokens`. */
   long_context: z.strictObject({ above_prompt_tokens: z.int().min(1), multiplier: z.number().min(1) }).optional(),
   source: z.string().min(1),

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { FakeBatches } from './fake-batches.js';
 
 export type Flavour = 'openai' | 'deepseek' | 'anthropic';
 
@@ -57,6 +58,8 @@ export class FakeProviderServer {
   responder: Responder = defaultResponder;
   latencyMs = 0;
   readonly requests: FakeRequest[] = [];
+  /** The batch APIs (OpenAI Batch, Anthropic Message Batches), answered by the same queue and responder. */
+  readonly batches = new FakeBatches((flavour, path, body) => this.answer(flavour, path, {}, body, new AbortController().signal), () => this.url);
   private readonly queue: FakeReply[] = [];
   private readonly tally: Record<Flavour, number> = { openai: 0, deepseek: 0, anthropic: 0 };
   /** Wake-ups for requests that are sleeping or hanging, so close() leaves nothing behind. */
@@ -82,6 +85,7 @@ export class FakeProviderServer {
     app.post('/deepseek/chat/completions', route('deepseek'));
     app.post('/deepseek/v1/chat/completions', route('deepseek'));
     app.post('/v1/messages', route('anthropic'));
+    this.batches.register(app);
     app.notFound((c) => c.json(errorBody('openai', { kind: 'error', status: 404, message: `No fake route for ${c.req.method} ${c.req.path}` }), 404));
     await new Promise<void>((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
@@ -118,6 +122,7 @@ export class FakeProviderServer {
     this.requests.length = 0;
     this.tally.openai = this.tally.deepseek = this.tally.anthropic = 0;
     this.responder = defaultResponder;
+    this.batches.reset();
   }
 
   async close(): Promise<void> {
@@ -137,28 +142,38 @@ export class FakeProviderServer {
     } catch {
       return c.json(errorBody(flavour, { kind: 'error', status: 400, message: 'The request body is not valid JSON.' }), 400);
     }
-    const request = readRequest(flavour, c.req.path, c.req.header(), body);
+    const answer = await this.answer(flavour, c.req.path, c.req.header(), body, c.req.raw.signal);
+    if (!answer) return new Response(null, { status: 503 });
+    return c.json(answer.body, answer.status as 200, answer.headers);
+  }
+
+  /**
+   * One request through the script queue or the responder, as a status and JSON body: live calls
+   * and every line of a batch are answered by the same code. Undefined for a hang the client gave up on.
+   */
+  async answer(flavour: Flavour, path: string, headers: Record<string, string>, body: any, clientGone: AbortSignal): Promise<{ status: number; body: object; headers: Record<string, string> } | undefined> {
+    const request = readRequest(flavour, path, headers, body);
     this.requests.push(request);
     this.tally[flavour] += 1;
     const next = this.queue.shift() ?? (await this.responder(request));
     const requestId = `req_fake_${++this.served}`;
 
     if (next.kind === 'hang') {
-      await this.wait(undefined, c.req.raw.signal);
-      return new Response(null, { status: 503 });
+      await this.wait(undefined, clientGone);
+      return undefined;
     }
     const latency = next.latencyMs ?? this.latencyMs;
-    if (latency > 0) await this.wait(latency, c.req.raw.signal);
+    if (latency > 0) await this.wait(latency, clientGone);
 
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    if (flavour === 'anthropic') headers['request-id'] = requestId;
+    const replyHeaders: Record<string, string> = { 'x-request-id': requestId };
+    if (flavour === 'anthropic') replyHeaders['request-id'] = requestId;
     if (next.kind === 'error') {
-      if (next.retryAfterMs !== undefined) headers['retry-after-ms'] = String(next.retryAfterMs);
-      if (next.retryAfterSeconds !== undefined) headers['retry-after'] = String(next.retryAfterSeconds);
-      return c.json(errorBody(flavour, next), next.status as 400, headers);
+      if (next.retryAfterMs !== undefined) replyHeaders['retry-after-ms'] = String(next.retryAfterMs);
+      if (next.retryAfterSeconds !== undefined) replyHeaders['retry-after'] = String(next.retryAfterSeconds);
+      return { status: next.status, body: errorBody(flavour, next), headers: replyHeaders };
     }
     const usage = fillUsage(next, request);
-    return c.json(successBody(flavour, requestId, request.model, next, usage), 200, headers);
+    return { status: 200, body: successBody(flavour, requestId, request.model, next, usage), headers: replyHeaders };
   }
 
   /** Resolves after `ms` (forever when undefined), when the client goes away, or on close(). */
