@@ -5,6 +5,20 @@ import type { RunRecord } from '../store/catalog.js';
 import type { ProgressData } from '../pipelines/progress.js';
 import { duration, percent, usd } from '../util/format.js';
 
+const batchCounts = z.object({ succeeded: z.number(), errored: z.number(), expired: z.number(), canceled: z.number(), processing: z.number() });
+/** A batch of the run at a provider's batch API (batch and auto mode). */
+const batchView = z.object({
+  provider: z.string(),
+  model: z.string(),
+  stage: z.string(),
+  id: z.string().nullable(),
+  requests: z.number(),
+  state: z.string(),
+  counts: batchCounts.nullable(),
+  submitted_at: z.string().nullable(),
+  expected_by: z.string().nullable(),
+});
+
 export const runView = z.object({
   run_id: z.string(),
   name: z.string(),
@@ -20,6 +34,7 @@ export const runView = z.object({
   max_usd: z.number().optional(),
   eta_seconds: z.number().nullable(),
   last_errors: z.array(z.object({ at: z.string(), stage: z.string(), message: z.string() })),
+  batches: z.array(batchView).optional(),
   created_at: z.string(),
   finished_at: z.string().optional(),
   folder: z.string(),
@@ -33,6 +48,7 @@ export function viewRun(app: App, run: RunRecord): RunView {
   const approved = counts.approved ?? 0;
   const judged = approved + (counts.rejected ?? 0);
   const eta = live ? live.etaSeconds() : undefined;
+  const batches = app.engine.liveBatches(run.id) ?? (run.progress.batches as z.infer<typeof batchView>[] | undefined) ?? [];
   return {
     run_id: run.id,
     name: run.name,
@@ -48,6 +64,7 @@ export function viewRun(app: App, run: RunRecord): RunView {
     ...(typeof run.params.max_usd === 'number' ? { max_usd: run.params.max_usd } : {}),
     eta_seconds: run.status === 'running' && eta !== undefined ? Math.round(eta) : null,
     last_errors: progress.lastErrors ?? [],
+    ...(batches.length ? { batches } : {}),
     created_at: run.createdAt,
     ...(run.finishedAt ? { finished_at: run.finishedAt } : {}),
     folder: app.engine.runDir(run.id),
@@ -75,7 +92,8 @@ export function describeRun(view: RunView): string {
           : view.status;
   parts.push(status);
   const failures = Object.values(view.stages).reduce((sum, stage) => sum + stage.failed, 0);
-  const tail = failures ? ` ${failures} calls failed for good (see last_errors).` : '';
+  const out = (view.batches ?? []).filter((batch) => batch.state !== 'ended');
+  const tail = (failures ? ` ${failures} calls failed for good (see last_errors).` : '') + (out.length ? ` ${out.length} batch${out.length === 1 ? '' : 'es'} out (${out.reduce((sum, batch) => sum + batch.requests, 0)} requests), expected by ${out.map((batch) => batch.expected_by).filter(Boolean).sort().at(-1) ?? 'unknown'}.` : '');
   // A pause or failure message is a sentence of its own: one full stop, not two.
   return `${subject}: ${parts.join(', ').replace(/\.$/, '')}.${tail}`;
 }

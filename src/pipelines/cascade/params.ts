@@ -1,7 +1,8 @@
 /** A cascade run's stored parameters, stage names and file names. */
+import type { RunModeParams } from '../run-mode.js';
 import type { DomainKind, DomainTemplate } from './domains.js';
 
-export interface CascadeParams {
+export interface CascadeParams extends RunModeParams {
   /** The template is kept with the run, so editing a template file never changes a run in progress. */
   domain: { input: string; kind: DomainKind; name: string; template?: DomainTemplate };
   samples: number;

@@ -63,9 +63,9 @@ export async function runCascade(context: RunContext<CascadeParams>): Promise<Re
   const { prompts } = services;
   // Twice what the provider may have in flight: its slots stay full while results are taken in
   // order, and no more calls wait at its limiter (each holding budget) than that.
-  const inFlight = (role: 'format' | 'validate') => 2 * services.llm.resolve(role).provider.concurrency;
+  const inFlight = (role: 'format' | 'validate') => context.window(cascadeStages[role], role, 2 * services.llm.resolve(role).provider.concurrency);
 
-  const generated = mapOrdered(plan.batches, generateWindow, async (batch) => {
+  const generated = mapOrdered(plan.batches, context.window(generateStage, 'generate', generateWindow), async (batch) => {
     const rendered = prompts.render(cascadePrompts.generate, generateValues(template, batch));
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `a-${batch.index}-${batch.key}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'raw_pairs', maxOutputTokens: Math.max(1024, batch.slots.length * 500) });
     if (!outcome.ok) {

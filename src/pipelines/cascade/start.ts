@@ -13,6 +13,7 @@ import { calibratedCascadeEstimate, type CalibratedCascadeEstimate } from '../..
 import { coveragePlan, defaultPairsPerCall } from './plan.js';
 import type { CascadeParams } from './params.js';
 import { checkRunFits } from '../budget-fit.js';
+import { runModeInput, runModeParams } from '../run-mode.js';
 
 export const defaultGoldenFraction = 0.09;
 
@@ -25,6 +26,7 @@ export const cascadeInput = z.object({
   min_score: z.number().min(0).max(10).optional().describe('Approve a pair when the judge scores it at least this, of 10 (default 7).'),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate calls, tokens and cost; spend nothing. Works without API keys.'),
+  ...runModeInput,
 });
 export type CascadeInput = z.infer<typeof cascadeInput>;
 
@@ -99,6 +101,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
     pairs_per_call: pairsPerCall,
     min_score: input.min_score ?? 7,
     max_usd: input.max_usd,
+    ...runModeParams(input),
   };
   const label = domain.kind === 'free_text' && domain.input.length > 40 ? `${domain.input.slice(0, 40)}...` : domain.name;
   outcome.run = await engine.start('cascade', `${label} x${input.samples}${stageAOnly ? ' stage A' : ''} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);

@@ -4,6 +4,7 @@
  * Files are rebuilt from the call journal on every (re)start, so a resumed run writes the same
  * files as an uninterrupted one and pays only for calls it never made.
  */
+import type { RunModeParams } from '../run-mode.js';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunContext } from '../engine.js';
@@ -17,7 +18,7 @@ import { chunkDocument, type Chunk } from './chunker.js';
 import { defaultPairsPerChunk } from './estimate.js';
 import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, overallScore, verdictSchema, type GeneratedPair } from './schemas.js';
 
-export interface DistillParams {
+export interface DistillParams extends RunModeParams {
   document: DocumentRef & { sha256: string; name: string };
   pairs_per_chunk?: number;
   chunk_tokens: number;
@@ -64,7 +65,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   const normalizedChunks = new Map<number, string>();
   const prompts = services.prompts;
 
-  const generated = mapOrdered(chunks, 16, async (chunk) => {
+  const generated = mapOrdered(chunks, context.window(generateStage, 'generate', 16), async (chunk) => {
     const wanted = params.pairs_per_chunk ?? defaultPairsPerChunk(chunk.tokens);
     const rendered = prompts.render('distill/generate', { document: params.document.name, headings: chunk.headings.join(' > ') || '(none)', pairs: wanted, passage: chunk.text });
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `chunk-${chunk.index}-${chunk.hash}-${wanted}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'qa_pairs', maxOutputTokens: Math.max(1024, wanted * 400) });
@@ -118,7 +119,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
     }
   }
 
-  const validated = mapOrdered(candidates(), 64, async (candidate) => {
+  const validated = mapOrdered(candidates(), context.window(validateStage, 'validate', 64), async (candidate) => {
     const rendered = prompts.render('distill/validate', { passage: candidate.chunk.text, question: candidate.pair.question, answer: candidate.pair.answer });
     const outcome = await context.call({ stage: validateStage, role: 'validate', sampleKey: candidate.id, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: verdictSchema, schemaName: 'verdict' });
     if (!outcome.ok) {

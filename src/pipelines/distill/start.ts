@@ -12,6 +12,7 @@ import { estimateDistill } from './estimate.js';
 import { calibratedDistillEstimate, type CalibratedDistillEstimate } from '../../planning/calibration.js';
 import type { DistillParams } from './pipeline.js';
 import { checkRunFits } from '../budget-fit.js';
+import { runModeInput, runModeParams } from '../run-mode.js';
 
 export const distillInput = z.object({
   path: z.string().min(1).max(4096).describe('The document: a bare file name such as legal_guide.txt, a path relative to an allowed root, or an absolute path inside one. .txt or .md, UTF-8.'),
@@ -21,6 +22,7 @@ export const distillInput = z.object({
   min_score: z.number().min(0).max(10).optional().describe('Approve a pair when the judge scores it at least this, of 10 (default 7).'),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate chunks, calls, tokens and cost; spend nothing. Works without API keys.'),
+  ...runModeInput,
 });
 export type DistillInput = z.infer<typeof distillInput>;
 
@@ -55,6 +57,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
     overlap_tokens: overlapTokens,
     min_score: input.min_score ?? 7,
     max_usd: input.max_usd,
+    ...runModeParams(input),
   };
   outcome.run = await engine.start('distill', `${name} ${new Date().toISOString().slice(0, 10)}`, params as unknown as Record<string, unknown>);
   return outcome;

@@ -13,6 +13,7 @@ import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type Loade
 import type { EnsembleParams, PromptSource } from './prompts-stage.js';
 import { parseTeacher, resolveTeachers } from './teachers.js';
 import { checkRunFits } from '../budget-fit.js';
+import { runModeInput, runModeParams } from '../run-mode.js';
 
 export const defaultDomainSamples = 20;
 
@@ -26,6 +27,7 @@ export const ensembleInput = z.object({
   min_agreement: z.number().min(0).max(1).optional().describe('Below this agreement (0-1) a sample goes to review as pending instead of being approved or rejected (default 0.5).'),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate prompts, calls, tokens and cost; spend nothing. Works without API keys.'),
+  ...runModeInput,
 });
 export type EnsembleInput = z.infer<typeof ensembleInput>;
 
@@ -93,6 +95,7 @@ export async function startEnsemble(services: Services, engine: RunEngine, input
     min_agreement: input.min_agreement ?? 0.5,
     ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}),
     ...(loaded ? { prompts_sha256: promptsHash(loaded.prompts) } : {}),
+    ...runModeParams(input),
   };
   outcome.run = await engine.start('ensemble', name, params as unknown as Record<string, unknown>);
   return outcome;

@@ -1,0 +1,277 @@
+/**
+ * Batches out at a provider, for one run: submitting (a lost submit answer is found by listing recent
+ * batches), polling with back-off, taking in results (real cost committed, the hold released) and
+ * answering the calls waiting on them. A restarted process recovers the batches its journal lists.
+ */
+import type { Reservation } from '../budget/guard.js';
+import type { BatchClient, BatchHandle, BatchLine, BatchResult } from '../llm/batch/index.js';
+import type { ResolvedTarget } from '../llm/client.js';
+import { costUsd } from '../llm/prices.js';
+import type { Services } from '../services.js';
+import { errorMessage } from '../errors.js';
+import type { BatchJournal, BatchResultRecord, JournaledBatch } from './batch-journal.js';
+import type { BatchAnswer, BatchingOptions } from './batching.js';
+
+export interface Waiter {
+  resolve(answer: BatchAnswer): void;
+  reject(error: Error): void;
+}
+
+export interface OutBatch {
+  journaled: JournaledBatch;
+  target: ResolvedTarget;
+  /** Absent for a batch recovered from the journal: its requests are with the provider. */
+  lines?: BatchLine[];
+  holds: Map<string, Reservation>;
+  waiters: Map<string, Waiter>;
+  task?: Promise<void>;
+}
+
+interface TrackerDeps {
+  services: Services;
+  runId: string;
+  journal: BatchJournal;
+  options: BatchingOptions;
+  client(target: ResolvedTarget): Promise<BatchClient>;
+  onSettled(): void;
+}
+
+const submitAttempts = 4;
+/** Polls failing in a row before a batch is given up (its requests then go live). */
+const maxPollFailures = 20;
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
+
+/** A client error (4xx other than 408/409/429) will not change on a retry. */
+function isRefusal(error: unknown): boolean {
+  const status = (error as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 && ![408, 409, 429].includes(status);
+}
+
+export function toAnswer(record: BatchResultRecord): BatchAnswer {
+  if (record.outcome === 'succeeded' && record.response) return { outcome: 'succeeded', response: record.response, costUsd: record.costUsd };
+  return { outcome: record.outcome === 'succeeded' ? 'missing' : record.outcome, message: record.message ?? record.outcome, costUsd: record.costUsd };
+}
+
+export class BatchTracker {
+  private readonly out = new Map<string, OutBatch>();
+  private readonly byKey = new Map<string, OutBatch>();
+  private readonly polls = new AbortController();
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(private readonly deps: TrackerDeps) {
+    this.sleep = deps.options.sleep ?? defaultSleep;
+  }
+
+  now(): Date {
+    return this.deps.options.now?.() ?? new Date();
+  }
+
+  takeResult(key: string): BatchAnswer | undefined {
+    const record = this.deps.journal.take(key);
+    return record ? toAnswer(record) : undefined;
+  }
+
+  /** Attaches a call to a batch already out with its request; false when none has it. */
+  awaitKey(key: string, waiter: Waiter): boolean {
+    const batch = this.byKey.get(key);
+    if (!batch) return false;
+    batch.waiters.set(key, waiter);
+    return true;
+  }
+
+  hasOutstanding(): boolean {
+    return this.out.size > 0;
+  }
+
+  rejectWaiters(error: Error): void {
+    for (const batch of this.out.values()) {
+      for (const waiter of batch.waiters.values()) waiter.reject(error);
+      batch.waiters.clear();
+    }
+  }
+
+  /** Batches an earlier process left out: their holds are restored and they are polled again. */
+  recover(): void {
+    const { services, runId } = this.deps;
+    for (const journaled of this.deps.journal.outstanding()) {
+      const provider = services.config.providers[journaled.provider];
+      if (!provider) continue;
+      const price = services.prices.require(journaled.provider, journaled.model);
+      const target: ResolvedTarget = { provider, model: journaled.model, maxOutputTokens: 0, price };
+      const holds = new Map<string, Reservation>();
+      journaled.keys.forEach((key, index) => {
+        if (!journaled.settled.has(key)) holds.set(key, services.guard.adopt(journaled.holds[index] ?? 0, { runId, month: journaled.month }));
+      });
+      this.submit({ journaled, target, holds, waiters: new Map() });
+    }
+  }
+
+  submit(batch: OutBatch): void {
+    this.out.set(batch.journaled.local, batch);
+    for (const key of batch.holds.keys()) this.byKey.set(key, batch);
+    batch.task = this.track(batch);
+  }
+
+  async finish(how: 'drain' | 'cancel' | 'leave'): Promise<void> {
+    if (how === 'leave') this.polls.abort();
+    if (how === 'cancel') {
+      await Promise.allSettled([...this.out.values()].filter((batch) => batch.journaled.id).map(async (batch) => (await this.deps.client(batch.target)).cancel(batch.journaled.id!)));
+    }
+    await Promise.allSettled([...this.out.values()].map((batch) => batch.task));
+    // Left for the next process, which restores these holds from the journal.
+    for (const batch of this.out.values()) for (const hold of batch.holds.values()) this.deps.services.guard.release(hold);
+    await this.deps.journal.close();
+  }
+
+  views() {
+    return [...this.deps.journal.batches.values()].map((batch) => ({
+      provider: batch.provider,
+      model: batch.model,
+      stage: batch.stage,
+      id: batch.id ?? null,
+      requests: batch.keys.length,
+      state: batch.state ?? (batch.id ? 'validating' : 'submitting'),
+      counts: batch.counts ?? null,
+      submitted_at: batch.submittedAt ?? null,
+      expected_by: batch.expiresAt ?? null,
+    }));
+  }
+
+  private async track(batch: OutBatch): Promise<void> {
+    try {
+      const client = await this.deps.client(batch.target);
+      if (!batch.journaled.id && !(await this.send(client, batch))) return;
+      const handle = await this.poll(client, batch);
+      await this.collect(client, batch, handle);
+    } catch (error) {
+      if (this.polls.signal.aborted) return;
+      this.deps.services.log.warn('batch failed', { runId: this.deps.runId, batch: batch.journaled.local, error: errorMessage(error) });
+      await this.abandon(batch, `the ${batch.journaled.provider} batch failed: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Submits (journaled first), or finds the batch whose answer was lost; false when it never reached the provider. */
+  private async send(client: BatchClient, batch: OutBatch): Promise<boolean> {
+    if (batch.lines) {
+      const { journaled } = batch;
+      const { local, provider, model, stage, keys, sampleKeys, holds, month, submittingAt: at } = journaled;
+      await this.deps.journal.append({ type: 'submitting', local, provider, model, stage, keys, sampleKeys, holds, month, at });
+      batch.journaled = this.deps.journal.batches.get(local)!;
+    }
+    const { journaled } = batch;
+    let handle = batch.lines ? await this.trySubmit(client, batch.lines, journaled.local) : undefined;
+    for (let attempt = 0; !handle && attempt < submitAttempts; attempt++) {
+      handle = await client.find(journaled.local, journaled.keys.length, new Date(journaled.submittingAt));
+      if (handle || !batch.lines) break;
+      await this.sleep(this.delay(attempt), this.polls.signal);
+      handle = await this.trySubmit(client, batch.lines, journaled.local);
+    }
+    if (!handle) {
+      await this.abandon(batch, `the ${journaled.provider} batch could not be submitted`);
+      return false;
+    }
+    await this.deps.journal.append({ type: 'submitted', local: journaled.local, id: handle.id, ...(handle.expiresAt ? { expiresAt: handle.expiresAt } : {}), at: this.now().toISOString() });
+    await this.deps.journal.append({ type: 'state', local: journaled.local, state: handle.state, counts: handle.counts });
+    return true;
+  }
+
+  /** The batch, or undefined when the answer did not come back (it may have been created: find it). */
+  private async trySubmit(client: BatchClient, lines: BatchLine[], tag: string): Promise<BatchHandle | undefined> {
+    try {
+      return await client.submit(lines, tag);
+    } catch (error) {
+      if (isRefusal(error)) throw error;
+      return undefined;
+    }
+  }
+
+  private delay(attempt: number): number {
+    const { pollMs, pollMaxMs } = this.deps.services.config.batch;
+    return Math.min(pollMaxMs, pollMs * 2 ** attempt);
+  }
+
+  private async poll(client: BatchClient, batch: OutBatch): Promise<BatchHandle> {
+    const { journaled } = batch;
+    let failures = 0;
+    for (let attempt = 0; ; attempt++) {
+      await this.sleep(this.delay(attempt), this.polls.signal);
+      let handle: BatchHandle;
+      try {
+        handle = await client.retrieve(journaled.id!);
+      } catch (error) {
+        // A blip (the batch goes on at the provider) unless it is refused or keeps failing.
+        if (isRefusal(error) || ++failures >= maxPollFailures) throw error;
+        continue;
+      }
+      failures = 0;
+      if (handle.state !== journaled.state || JSON.stringify(handle.counts) !== JSON.stringify(journaled.counts)) {
+        await this.deps.journal.append({ type: 'state', local: journaled.local, state: handle.state, counts: handle.counts });
+      }
+      if (handle.state === 'ended') return handle;
+    }
+  }
+
+  private async collect(client: BatchClient, batch: OutBatch, handle: BatchHandle): Promise<void> {
+    const { journaled } = batch;
+    const mine = new Set(journaled.keys);
+    for await (const result of client.results(handle)) {
+      if (mine.has(result.customId) && !journaled.settled.has(result.customId)) await this.settle(batch, result);
+    }
+    for (const key of journaled.keys) {
+      if (!journaled.settled.has(key)) await this.settle(batch, { customId: key, outcome: 'errored', message: 'the batch ended without a result for this request' });
+    }
+    await this.deps.journal.append({ type: 'ended', local: journaled.local, at: this.now().toISOString() });
+    this.out.delete(journaled.local);
+  }
+
+  /** The ledger first, then the journal: a crash between the two counts a cost twice, never zero times. */
+  private async settle(batch: OutBatch, result: BatchResult): Promise<void> {
+    const { services, runId, journal } = this.deps;
+    const { journaled, target } = batch;
+    const key = result.customId;
+    const at = this.now();
+    const hold = batch.holds.get(key) ?? services.guard.adopt(0, { runId, month: journaled.month });
+    batch.holds.delete(key);
+    let cost = 0;
+    if (result.outcome === 'succeeded') {
+      cost = costUsd(target.price, result.response.usage, at, 'batch');
+      const sampleKey = journaled.sampleKeys[journaled.keys.indexOf(key)];
+      const entry = { at: at.toISOString(), runId, stage: journaled.stage, sampleKey, provider: target.provider.name, model: target.model, usage: result.response.usage, costUsd: cost, outcome: 'ok' as const, durationMs: at.getTime() - Date.parse(journaled.submittingAt), batch: journaled.id };
+      await services.guard.commit(hold, entry);
+    } else services.guard.release(hold);
+    await journal.append({ type: 'result', local: journaled.local, key, outcome: result.outcome, costUsd: cost, ...(result.outcome === 'succeeded' ? { response: result.response } : { message: result.message }) });
+    this.answer(batch, key);
+  }
+
+  private answer(batch: OutBatch, key: string): void {
+    this.byKey.delete(key);
+    const waiter = batch.waiters.get(key);
+    batch.waiters.delete(key);
+    const record = waiter ? this.deps.journal.take(key) : undefined;
+    if (waiter && record) waiter.resolve(toAnswer(record));
+    this.deps.onSettled();
+  }
+
+  /** Requests that never reached the provider: holds released, calls told so (they queue again). */
+  private async abandon(batch: OutBatch, reason: string): Promise<void> {
+    const { journaled } = batch;
+    await this.deps.journal.append({ type: 'abandoned', local: journaled.local, reason });
+    for (const key of journaled.keys) {
+      if (journaled.settled.has(key)) continue;
+      const hold = batch.holds.get(key);
+      if (hold) this.deps.services.guard.release(hold);
+      batch.holds.delete(key);
+      this.byKey.delete(key);
+      batch.waiters.get(key)?.resolve({ outcome: 'unsent', message: reason, costUsd: 0 });
+    }
+    this.out.delete(journaled.local);
+    this.deps.onSettled();
+  }
+}
