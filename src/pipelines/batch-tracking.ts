@@ -62,7 +62,8 @@ export function toAnswer(record: BatchResultRecord): BatchAnswer {
 export class BatchTracker {
   private readonly out = new Map<string, OutBatch>();
   private readonly byKey = new Map<string, OutBatch>();
-  private readonly polls = new AbortController();
+  /** Aborted to stop every poll at once; replaced when polling starts again (after a cancel). */
+  private polls = new AbortController();
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(private readonly deps: TrackerDeps) {
@@ -120,14 +121,29 @@ export class BatchTracker {
   }
 
   async finish(how: 'drain' | 'cancel' | 'leave'): Promise<void> {
-    if (how === 'leave') this.polls.abort();
-    if (how === 'cancel') {
-      await Promise.allSettled([...this.out.values()].filter((batch) => batch.journaled.id).map(async (batch) => (await this.deps.client(batch.target)).cancel(batch.journaled.id!)));
+    if (how !== 'drain') {
+      const stopped = this.polls;
+      this.polls = new AbortController();
+      stopped.abort();
+      await Promise.allSettled([...this.out.values()].map((batch) => batch.task));
     }
-    await Promise.allSettled([...this.out.values()].map((batch) => batch.task));
+    if (how === 'cancel') await this.cancelAll();
+    else await Promise.allSettled([...this.out.values()].map((batch) => batch.task));
     // Left for the next process, which restores these holds from the journal.
     for (const batch of this.out.values()) for (const hold of batch.holds.values()) this.deps.services.guard.release(hold);
     await this.deps.journal.close();
+  }
+
+  /** Cancels every batch out, then reads what each did before it stopped: those results are paid for. */
+  private async cancelAll(): Promise<void> {
+    const batches = [...this.out.values()];
+    await Promise.allSettled(batches.map(async (batch) => {
+      if (!batch.journaled.id) return this.abandon(batch, 'the run was cancelled before the batch was submitted');
+      const client = await this.deps.client(batch.target);
+      await client.cancel(batch.journaled.id).catch((error) => this.deps.services.log.warn('batch cancel failed', { batch: batch.journaled.id, error: errorMessage(error) }));
+      batch.task = this.track(batch, true);
+      await batch.task;
+    }));
   }
 
   views() {
@@ -144,14 +160,15 @@ export class BatchTracker {
     }));
   }
 
-  private async track(batch: OutBatch): Promise<void> {
+  private async track(batch: OutBatch, pollAtOnce = false): Promise<void> {
+    const signal = this.polls.signal;
     try {
       const client = await this.deps.client(batch.target);
       if (!batch.journaled.id && !(await this.send(client, batch))) return;
-      const handle = await this.poll(client, batch);
+      const handle = await this.poll(client, batch, pollAtOnce);
       await this.collect(client, batch, handle);
     } catch (error) {
-      if (this.polls.signal.aborted) return;
+      if (signal.aborted) return;
       this.deps.services.log.warn('batch failed', { runId: this.deps.runId, batch: batch.journaled.local, error: errorMessage(error) });
       await this.abandon(batch, `the ${batch.journaled.provider} batch failed: ${errorMessage(error)}`);
     }
@@ -197,11 +214,11 @@ export class BatchTracker {
     return Math.min(pollMaxMs, pollMs * 2 ** attempt);
   }
 
-  private async poll(client: BatchClient, batch: OutBatch): Promise<BatchHandle> {
+  private async poll(client: BatchClient, batch: OutBatch, atOnce: boolean): Promise<BatchHandle> {
     const { journaled } = batch;
     let failures = 0;
     for (let attempt = 0; ; attempt++) {
-      await this.sleep(this.delay(attempt), this.polls.signal);
+      if (attempt > 0 || !atOnce) await this.sleep(this.delay(attempt), this.polls.signal);
       let handle: BatchHandle;
       try {
         handle = await client.retrieve(journaled.id!);

@@ -66,3 +66,47 @@ describe('cascade in batch mode', () => {
     await app.close();
   });
 });
+
+describe('batch results that fail', () => {
+  it('sends errored, expired and unparseable results again live, counted under their reasons: no empty rows', async () => {
+    const world = await makeWorld({ fake });
+    let index = 0;
+    fake.batches.outcome = () => (['errored', 'expired', 'succeeded', 'succeeded', 'succeeded'] as const)[index++ % 5]!;
+    const { app, run, dir } = await runCascade(world, { mode: 'batch' });
+    expect(run.status, JSON.stringify(run.pause ?? run.error)).toBe('completed');
+    const progress = run.progress as { retries: Record<string, number>; stages: Record<string, { failed: number; ok: number; total: number }> };
+    expect(progress.retries.batch_errored).toBeGreaterThan(0);
+    expect(progress.retries.batch_expired).toBeGreaterThan(0);
+    expect(progress.stages['cascade.format']!.failed).toBe(0);
+    const validated = await readJsonlArray<Sample>(path.join(dir, 'stage_c_validated.jsonl'));
+    expect(validated.length).toBe(progress.stages['cascade.validate']!.ok);
+    expect(validated.every((sample) => sample.instruction && sample.output && sample.scores.overall > 0)).toBe(true);
+    // The re-sent calls went live, priced live: some format and validate entries carry no batch id.
+    const ledger = await ledgerOf(world);
+    expect(ledger.filter((entry) => entry.stage === 'cascade.validate' && !entry.batch).length).toBe(progress.retries.batch_errored! + progress.retries.batch_expired! - ledger.filter((entry) => entry.stage === 'cascade.format' && !entry.batch).length);
+    expect(app.services.guard.status().reservedUsd).toBe(0);
+    await app.close();
+  });
+});
+
+describe('batch mode and the budget', () => {
+  it('never passes the cap with two batch runs at once: holds are taken before each submit, and what cannot be held pauses for budget', async () => {
+    const world = await makeWorld({ fake, env: { DISTILLERY_BUDGET_USD: '0.0625' } });
+    const app = await makeApp(world, { now: saturday, batching: { now: saturday, sleep: noSleep } });
+    const client = await connectClient(app);
+    const runs: string[] = [];
+    for (const domain of ['medical', 'legal']) {
+      const started = await client.callTool({ name: 'start_cascade', arguments: { domain, samples: 60, mode: 'batch' } });
+      expect(started.isError, textOf(started)).toBeFalsy();
+      runs.push((started.structuredContent as { run_id: string }).run_id);
+    }
+    const done = await Promise.all(runs.map((runId) => app.engine.wait(runId)));
+    const status = app.services.guard.status();
+    expect(status.spentUsd).toBeLessThanOrEqual(status.budgetUsd * 0.8 + 1e-12);
+    expect(status.reservedUsd).toBe(0);
+    expect(done.some((run) => run.status === 'paused' && run.pause?.reason === 'budget')).toBe(true);
+    // No request went out twice, whatever was cut or paused.
+    expect(Math.max(...fake.batches.submittedCounts().values())).toBe(1);
+    await app.close();
+  });
+});
