@@ -42,6 +42,16 @@ export interface JournaledBatch {
 
 export type BatchResultRecord = Extract<BatchJournalRecord, { type: 'result' }>;
 
+/** Whether a run's journal lists batches whose results are not all in (read only: nothing is opened for writing). */
+export async function hasBatchesOut(runDir: string): Promise<boolean> {
+  const open = new Set<string>();
+  for await (const record of readJsonl<BatchJournalRecord>(path.join(runDir, 'batches.jsonl'))) {
+    if (record.type === 'submitting') open.add(record.local);
+    else if (record.type === 'ended' || record.type === 'abandoned') open.delete(record.local);
+  }
+  return open.size > 0;
+}
+
 export class BatchJournal {
   private constructor(
     readonly batches: Map<string, JournaledBatch>,

@@ -16,6 +16,7 @@ import { stableKey } from '../util/hash.js';
 import { CallJournal, type JournalRecord } from './journal.js';
 import { RunBatcher, batchedCall, type BatchingOptions, type RunMode } from './batching.js';
 import { waitForOffPeak } from './off-peak.js';
+import { hasBatchesOut } from './batch-journal.js';
 import { Progress } from './progress.js';
 import type { Services } from '../services.js';
 
@@ -161,6 +162,21 @@ export class RunEngine extends EventEmitter {
   async wait(runId: string): Promise<RunRecord> {
     const active = this.active.get(runId);
     return active ? active.done : this.get(runId);
+  }
+
+  /**
+   * Runs that stopped with batches still out at a provider (the process was closed or killed): resumed
+   * at serve's start, so those batches are polled and their runs carried on.
+   */
+  async resumeBatchesOut(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const run of this.services.catalog.listRuns({ status: 'interrupted' })) {
+      if (this.active.has(run.id) || !(await hasBatchesOut(this.runDir(run.id)))) continue;
+      await this.resume(run.id);
+      resumed.push(run.id);
+    }
+    if (resumed.length) this.services.log.info('resumed runs with batches out', { runIds: resumed });
+    return resumed;
   }
 
   /** Resumes runs paused for budget that the budget can now cover (after a raise or a new month). */
