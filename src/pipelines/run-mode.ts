@@ -18,3 +18,8 @@ export interface RunModeParams {
 export function runModeParams(input: { mode?: RunMode; deepseek_off_peak?: boolean }): RunModeParams {
   return { mode: input.mode ?? 'live', deepseek_off_peak: input.deepseek_off_peak ?? true };
 }
+
+/** What a run is checked against before it starts: the batch estimate in batch mode, the live one otherwise (auto may go live). */
+export function costForMode<R>(estimate: { costUsd: R; costBatchUsd: R }, mode: RunMode | undefined): R {
+  return mode === 'batch' ? estimate.costBatchUsd : estimate.costUsd;
+}

@@ -1,10 +1,10 @@
 /** distill_file: a document becomes a validated golden dataset, as a background run. */
 import { z } from 'zod';
 import { distillInput, startDistill } from '../pipelines/distill/start.js';
-import { count, usd, usdRange } from '../util/format.js';
+import { count, usd } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
-import { calibrationNote, startReply } from './start-reply.js';
+import { calibrationNote, liveAndBatch, startReply } from './start-reply.js';
 
 const range = z.object({ low: z.number(), expected: z.number(), high: z.number() });
 
@@ -28,6 +28,7 @@ export const distillFileTool = defineTool({
       calls: z.object({ generate: z.number(), validate: z.number(), total: z.number() }),
       tokens: z.object({ input: z.number(), output: z.number() }),
       cost_usd: range,
+      cost_batch_usd: range.describe('The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek.'),
       cost_by_stage_usd: z.object({ generate: range, validate: range }),
       expected_approved_pairs: z.number(),
       models: z.object({ generate: z.string(), validate: z.string() }),
@@ -41,7 +42,7 @@ export const distillFileTool = defineTool({
   async handle(input, { app, roots, mcp }) {
     const outcome = await startDistill(app.services, app.engine, input, await roots());
     const { estimate } = outcome;
-    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${usdRange(estimate.costUsd)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
+    const plan = `${outcome.document.relative}: ${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${liveAndBatch(estimate)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.`;
     return {
       text: startReply('distill_file', outcome.run, plan, outcome.warnings, mcp !== undefined),
       structured: {
@@ -54,6 +55,7 @@ export const distillFileTool = defineTool({
           calls: estimate.calls,
           tokens: estimate.tokens,
           cost_usd: estimate.costUsd,
+          cost_batch_usd: estimate.costBatchUsd,
           cost_by_stage_usd: estimate.costByStageUsd,
           expected_approved_pairs: estimate.expectedApprovedPairs,
           models: estimate.models,

@@ -72,3 +72,19 @@ describe("DeepSeek's off-peak window in batch mode", () => {
     await atOnce.app.close();
   });
 });
+
+describe('estimates in batch mode', () => {
+  it('a dry run shows the live and the batch cost side by side, batch about half where the stages can batch', async () => {
+    const world = await makeWorld({ fake });
+    const app = await makeApp(world, { now: saturday });
+    const client = await connectClient(app);
+    const dry = await client.callTool({ name: 'start_cascade', arguments: { domain: 'medical', samples: 1000, dry_run: true } });
+    expect(dry.isError, textOf(dry)).toBeFalsy();
+    const estimate = (dry.structuredContent as { estimate: { cost_usd: { expected: number }; cost_batch_usd: { expected: number }; cost_by_stage_usd: Record<string, { expected: number }> } }).estimate;
+    const stages = estimate.cost_by_stage_usd;
+    // Format and validate at half price; generate (DeepSeek) at its off-peak rates, which a Saturday already has.
+    expect(estimate.cost_batch_usd.expected).toBeCloseTo(stages.generate!.expected + (stages.format!.expected + stages.validate!.expected) / 2, 9);
+    expect(textOf(dry)).toMatch(/live, \$[\d.]+ in batch mode \(ready within 24 h\)/);
+    await app.close();
+  });
+});

@@ -13,7 +13,7 @@ import { calibratedCascadeEstimate, type CalibratedCascadeEstimate } from '../..
 import { coveragePlan, defaultPairsPerCall } from './plan.js';
 import type { CascadeParams } from './params.js';
 import { checkRunFits } from '../budget-fit.js';
-import { runModeInput, runModeParams } from '../run-mode.js';
+import { costForMode, runModeInput, runModeParams } from '../run-mode.js';
 
 export const defaultGoldenFraction = 0.09;
 
@@ -92,7 +92,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
 
   const roles = stageAOnly ? (['generate'] as const) : (['generate', 'format', 'validate'] as const);
   for (const role of roles) services.llm.requireKey(services.llm.resolve(role));
-  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `a cascade of ${input.samples.toLocaleString('en-US')} ${view.name} samples`, lower: `Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}` }, outcome.warnings);
+  checkRunFits(services, costForMode(estimate, input.mode), { availableUsd, maxUsd: input.max_usd }, { what: `a cascade of ${input.samples.toLocaleString('en-US')} ${view.name} samples`, lower: `Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}` }, outcome.warnings);
   const params: CascadeParams = {
     domain: { input: domain.input, kind: domain.kind, name: domain.name, ...(domain.template ? { template: domain.template } : {}) },
     samples: input.samples,

@@ -12,7 +12,7 @@ import { estimateDistill } from './estimate.js';
 import { calibratedDistillEstimate, type CalibratedDistillEstimate } from '../../planning/calibration.js';
 import type { DistillParams } from './pipeline.js';
 import { checkRunFits } from '../budget-fit.js';
-import { runModeInput, runModeParams } from '../run-mode.js';
+import { costForMode, runModeInput, runModeParams } from '../run-mode.js';
 
 export const distillInput = z.object({
   path: z.string().min(1).max(4096).describe('The document: a bare file name such as legal_guide.txt, a path relative to an allowed root, or an absolute path inside one. .txt or .md, UTF-8.'),
@@ -49,7 +49,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
   if (input.dry_run) return outcome;
 
   for (const role of ['generate', 'validate'] as const) services.llm.requireKey(services.llm.resolve(role));
-  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `distilling ${name}`, lower: 'Lower pairs_per_chunk or distill a smaller document' }, outcome.warnings);
+  checkRunFits(services, costForMode(estimate, input.mode), { availableUsd, maxUsd: input.max_usd }, { what: `distilling ${name}`, lower: 'Lower pairs_per_chunk or distill a smaller document' }, outcome.warnings);
   const params: DistillParams = {
     document: { ...ref, sha256: document.sha256, name },
     pairs_per_chunk: input.pairs_per_chunk,

@@ -13,7 +13,7 @@ import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type Loade
 import type { EnsembleParams, PromptSource } from './prompts-stage.js';
 import { parseTeacher, resolveTeachers } from './teachers.js';
 import { checkRunFits } from '../budget-fit.js';
-import { runModeInput, runModeParams } from '../run-mode.js';
+import { costForMode, runModeInput, runModeParams } from '../run-mode.js';
 
 export const defaultDomainSamples = 20;
 
@@ -86,7 +86,7 @@ export async function startEnsemble(services: Services, engine: RunEngine, input
   for (const teacher of teachers) services.llm.requireKey(services.llm.resolve('generate', parseTeacher(teacher)));
   services.llm.requireKey(services.llm.resolve('judge'));
   if (source.kind === 'domain') services.llm.requireKey(services.llm.resolve('generate'));
-  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `an ensemble of ${teachers.length} teachers on ${count} prompts`, lower: 'Lower samples, use fewer teachers' }, outcome.warnings);
+  checkRunFits(services, costForMode(estimate, input.mode), { availableUsd, maxUsd: input.max_usd }, { what: `an ensemble of ${teachers.length} teachers on ${count} prompts`, lower: 'Lower samples, use fewer teachers' }, outcome.warnings);
   const params: EnsembleParams = {
     source,
     ...(input.samples !== undefined || source.kind === 'domain' ? { samples: count } : {}),
