@@ -57,13 +57,15 @@ export class BatchJournal {
     readonly batches: Map<string, JournaledBatch>,
     /** Results not yet taken by a call, by call key. */
     private readonly results: Map<string, BatchResultRecord>,
-    private readonly appender: JsonlAppender,
+    private readonly file: string,
   ) {}
+
+  /** Opened on the first batch: a live run gets no batches.jsonl. */
+  private appender: Promise<JsonlAppender> | undefined;
 
   static async open(runDir: string): Promise<BatchJournal> {
     const file = path.join(runDir, 'batches.jsonl');
-    const appender = await JsonlAppender.open(file);
-    const journal = new BatchJournal(new Map(), new Map(), appender);
+    const journal = new BatchJournal(new Map(), new Map(), file);
     for await (const record of readJsonl<BatchJournalRecord>(file)) journal.apply(record);
     return journal;
   }
@@ -86,11 +88,12 @@ export class BatchJournal {
 
   async append(record: BatchJournalRecord): Promise<void> {
     this.apply(record);
-    await this.appender.append(record);
+    // JsonlAppender.open repairs a line torn by a crash before anything is added.
+    await (await (this.appender ??= JsonlAppender.open(this.file))).append(record);
   }
 
-  close(): Promise<void> {
-    return this.appender.close();
+  async close(): Promise<void> {
+    await (await this.appender)?.close();
   }
 
   private apply(record: BatchJournalRecord): void {
