@@ -9,6 +9,7 @@ import type { ResolvedTarget } from '../llm/client.js';
 import { costUsd } from '../llm/prices.js';
 import type { Services } from '../services.js';
 import { errorMessage } from '../errors.js';
+import { sleep } from '../util/sleep.js';
 import type { BatchJournal, BatchResultRecord, JournaledBatch } from './batch-journal.js';
 import type { BatchAnswer, BatchingOptions } from './batching.js';
 
@@ -40,14 +41,6 @@ const submitAttempts = 4;
 /** Polls failing in a row before a batch is given up (its requests then go live). */
 const maxPollFailures = 20;
 
-function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
-}
-
 /** A client error (4xx other than 408/409/429) will not change on a retry. */
 function isRefusal(error: unknown): boolean {
   const status = (error as { status?: unknown }).status;
@@ -67,7 +60,7 @@ export class BatchTracker {
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
   constructor(private readonly deps: TrackerDeps) {
-    this.sleep = deps.options.sleep ?? defaultSleep;
+    this.sleep = deps.options.sleep ?? sleep;
   }
 
   now(): Date {
@@ -194,6 +187,7 @@ export class BatchTracker {
       await this.abandon(batch, `the ${journaled.provider} batch could not be submitted`);
       return false;
     }
+    batch.lines = undefined; // with the provider now: the request bodies need not stay in memory
     await this.deps.journal.append({ type: 'submitted', local: journaled.local, id: handle.id, ...(handle.expiresAt ? { expiresAt: handle.expiresAt } : {}), at: this.now().toISOString() });
     await this.deps.journal.append({ type: 'state', local: journaled.local, state: handle.state, counts: handle.counts });
     return true;

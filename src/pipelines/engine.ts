@@ -17,6 +17,7 @@ import { CallJournal, type JournalRecord } from './journal.js';
 import { RunBatcher, batchedCall, type BatchingOptions, type RunMode } from './batching.js';
 import { waitForOffPeak } from './off-peak.js';
 import { hasBatchesOut } from './batch-journal.js';
+import { sleep } from '../util/sleep.js';
 import { Progress } from './progress.js';
 import type { Services } from '../services.js';
 
@@ -385,14 +386,6 @@ export class RunEngine extends EventEmitter {
       batcher?.liveEnded();
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
 }
 
 export type { RunStatus };

@@ -90,12 +90,12 @@ describe('batch results that fail', () => {
 });
 
 describe('batch mode and the budget', () => {
-  it('never passes the cap with two batch runs at once: holds are taken before each submit, and what cannot be held pauses for budget', async () => {
+  it('never passes the cap with four batch runs at once: holds are taken before each submit, and what cannot be held pauses for budget', async () => {
     const world = await makeWorld({ fake, env: { DISTILLERY_BUDGET_USD: '0.0625' } });
     const app = await makeApp(world, { now: saturday, batching: { now: saturday, sleep: noSleep } });
     const client = await connectClient(app);
     const runs: string[] = [];
-    for (const domain of ['medical', 'legal']) {
+    for (const domain of ['medical', 'legal', 'finance', 'education']) {
       const started = await client.callTool({ name: 'start_cascade', arguments: { domain, samples: 60, mode: 'batch' } });
       expect(started.isError, textOf(started)).toBeFalsy();
       runs.push((started.structuredContent as { run_id: string }).run_id);
