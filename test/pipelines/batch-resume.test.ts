@@ -1,8 +1,9 @@
 /** Batches outlive the process: a restart polls the batches out, a lost submit is found, cancel_run cancels. */
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectClient, makeApp, makeWorld, sharedFake, textOf, type TestWorld } from '../helpers.js';
+import { cliCommand, connectClient, makeApp, makeWorld, sharedFake, textOf, type TestWorld } from '../helpers.js';
 import type { App } from '../../src/app.js';
 
 const saturday = () => new Date(Date.UTC(2026, 10, 28, 12, 0, 0));
@@ -100,5 +101,29 @@ describe('cancel_run in batch mode', () => {
     expect(app.services.guard.status().reservedUsd).toBe(0);
     expect(await journalTypes(world, runId)).toContain('ended');
     await app.close();
+  });
+});
+
+describe('batch mode from the command line', () => {
+  it('distillery cascade --batch --no-off-peak runs through the batch APIs; --batch with --mode live is refused', async () => {
+    const fast = { requests_per_minute: 1_000_000 };
+    const world = await makeWorld({ fake, configFile: { providers: { deepseek: fast, openai: fast, anthropic: fast }, batch: { poll_seconds: 0, max_age_seconds: 1 } } });
+    const cli = (args: string[]) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(cliCommand[0], [...cliCommand.slice(1), ...args], { cwd: world.dir, env: { ...process.env, ...world.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (chunk) => (output += String(chunk)));
+        child.stderr.on('data', (chunk) => (output += String(chunk)));
+        child.on('exit', (code) => resolve({ code, output }));
+      });
+    const refused = await cli(['cascade', '--samples', '20', '--domain', 'medical', '--batch', '--mode', 'live']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain('--batch and --mode live disagree');
+    const run = await cli(['cascade', '--samples', '20', '--domain', 'medical', '--batch', '--no-off-peak']);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(/in batch mode \(ready within 24 h\)/);
+    expect(fake.batches.batches.size).toBeGreaterThan(0);
+    expect(Math.max(...fake.batches.submittedCounts().values())).toBe(1);
+    await world.cleanup();
   });
 });
