@@ -113,3 +113,18 @@ export class BatchJournal {
     else batch.done = true;
   }
 }
+
+/** Every batch of the run as run_status shows it: provider, id, requests, state, counts, times. */
+export function batchViews(journal: BatchJournal) {
+  return [...journal.batches.values()].map((batch) => ({
+    provider: batch.provider,
+    model: batch.model,
+    stage: batch.stage,
+    id: batch.id ?? null,
+    requests: batch.keys.length,
+    state: batch.state ?? (batch.id ? 'validating' : 'submitting'),
+    counts: batch.counts ?? null,
+    submitted_at: batch.submittedAt ?? null,
+    expected_by: batch.expiresAt ?? null,
+  }));
+}

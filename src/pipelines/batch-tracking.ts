@@ -10,7 +10,8 @@ import { costUsd } from '../llm/prices.js';
 import type { Services } from '../services.js';
 import { errorMessage } from '../errors.js';
 import { sleep } from '../util/sleep.js';
-import type { BatchJournal, BatchResultRecord, JournaledBatch } from './batch-journal.js';
+import { batchViews, type BatchJournal, type BatchResultRecord, type JournaledBatch } from './batch-journal.js';
+import { isRefusal, submitOrFind } from './batch-submit.js';
 import type { BatchAnswer, BatchingOptions } from './batching.js';
 
 export interface Waiter {
@@ -37,15 +38,8 @@ interface TrackerDeps {
   onSettled(): void;
 }
 
-const submitAttempts = 4;
 /** Polls failing in a row before a batch is given up (its requests then go live). */
 const maxPollFailures = 20;
-
-/** A client error (4xx other than 408/409/429) will not change on a retry. */
-function isRefusal(error: unknown): boolean {
-  const status = (error as { status?: unknown }).status;
-  return typeof status === 'number' && status >= 400 && status < 500 && ![408, 409, 429].includes(status);
-}
 
 export function toAnswer(record: BatchResultRecord): BatchAnswer {
   if (record.outcome === 'succeeded' && record.response) return { outcome: 'succeeded', response: record.response, costUsd: record.costUsd };
@@ -140,17 +134,7 @@ export class BatchTracker {
   }
 
   views() {
-    return [...this.deps.journal.batches.values()].map((batch) => ({
-      provider: batch.provider,
-      model: batch.model,
-      stage: batch.stage,
-      id: batch.id ?? null,
-      requests: batch.keys.length,
-      state: batch.state ?? (batch.id ? 'validating' : 'submitting'),
-      counts: batch.counts ?? null,
-      submitted_at: batch.submittedAt ?? null,
-      expected_by: batch.expiresAt ?? null,
-    }));
+    return batchViews(this.deps.journal);
   }
 
   private async track(batch: OutBatch, pollAtOnce = false): Promise<void> {
@@ -169,38 +153,17 @@ export class BatchTracker {
 
   /** Submits (journaled first), or finds the batch whose answer was lost; false when it never reached the provider. */
   private async send(client: BatchClient, batch: OutBatch): Promise<boolean> {
-    if (batch.lines) {
-      const { journaled } = batch;
-      const { local, provider, model, stage, keys, sampleKeys, holds, month, submittingAt: at } = journaled;
-      await this.deps.journal.append({ type: 'submitting', local, provider, model, stage, keys, sampleKeys, holds, month, at });
-      batch.journaled = this.deps.journal.batches.get(local)!;
-    }
+    const { journal } = this.deps;
+    const handle = await submitOrFind(client, batch, journal, { sleep: (attempt) => this.sleep(this.delay(attempt), this.polls.signal) });
     const { journaled } = batch;
-    let handle = batch.lines ? await this.trySubmit(client, batch.lines, journaled.local) : undefined;
-    for (let attempt = 0; !handle && attempt < submitAttempts; attempt++) {
-      handle = await client.find(journaled.local, journaled.keys.length, new Date(journaled.submittingAt));
-      if (handle || !batch.lines) break;
-      await this.sleep(this.delay(attempt), this.polls.signal);
-      handle = await this.trySubmit(client, batch.lines, journaled.local);
-    }
     if (!handle) {
       await this.abandon(batch, `the ${journaled.provider} batch could not be submitted`);
       return false;
     }
     batch.lines = undefined; // with the provider now: the request bodies need not stay in memory
-    await this.deps.journal.append({ type: 'submitted', local: journaled.local, id: handle.id, ...(handle.expiresAt ? { expiresAt: handle.expiresAt } : {}), at: this.now().toISOString() });
-    await this.deps.journal.append({ type: 'state', local: journaled.local, state: handle.state, counts: handle.counts });
+    await journal.append({ type: 'submitted', local: journaled.local, id: handle.id, ...(handle.expiresAt ? { expiresAt: handle.expiresAt } : {}), at: this.now().toISOString() });
+    await journal.append({ type: 'state', local: journaled.local, state: handle.state, counts: handle.counts });
     return true;
-  }
-
-  /** The batch, or undefined when the answer did not come back (it may have been created: find it). */
-  private async trySubmit(client: BatchClient, lines: BatchLine[], tag: string): Promise<BatchHandle | undefined> {
-    try {
-      return await client.submit(lines, tag);
-    } catch (error) {
-      if (isRefusal(error)) throw error;
-      return undefined;
-    }
   }
 
   private delay(attempt: number): number {
