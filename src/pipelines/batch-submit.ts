@@ -5,7 +5,7 @@
  */
 import type { BatchClient, BatchHandle, BatchLine } from '../llm/batch/index.js';
 import type { BatchJournal } from './batch-journal.js';
-import type { OutBatch } from './batch-tracking.js';
+import type { OutBatch } from './batch-types.js';
 
 const submitAttempts = 4;
 

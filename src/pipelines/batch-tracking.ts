@@ -12,22 +12,9 @@ import { errorMessage } from '../errors.js';
 import { sleep } from '../util/sleep.js';
 import { batchViews, type BatchJournal, type BatchResultRecord, type JournaledBatch } from './batch-journal.js';
 import { isRefusal, submitOrFind } from './batch-submit.js';
-import type { BatchAnswer, BatchingOptions } from './batching.js';
+import type { BatchAnswer, BatchingOptions, OutBatch, Waiter } from './batch-types.js';
 
-export interface Waiter {
-  resolve(answer: BatchAnswer): void;
-  reject(error: Error): void;
-}
 
-export interface OutBatch {
-  journaled: JournaledBatch;
-  target: ResolvedTarget;
-  /** Absent for a batch recovered from the journal: its requests are with the provider. */
-  lines?: BatchLine[];
-  holds: Map<string, Reservation>;
-  waiters: Map<string, Waiter>;
-  task?: Promise<void>;
-}
 
 interface TrackerDeps {
   services: Services;

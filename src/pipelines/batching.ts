@@ -17,20 +17,13 @@ import { jsonSchemaFor, parseStructured } from '../llm/structured.js';
 import { emptyUsage, type AdapterResponse, type Usage } from '../llm/types.js';
 import type { Services } from '../services.js';
 import { BatchJournal, type BatchOutcome } from './batch-journal.js';
-import { BatchTracker, type OutBatch, type Waiter } from './batch-tracking.js';
-import type { CallSpec } from './engine.js';
+import { BatchTracker } from './batch-tracking.js';
+import type { BatchAnswer, BatchingOptions, CallSpec, OutBatch, RunMode, Waiter } from './batch-types.js';
 
-export type RunMode = 'live' | 'batch' | 'auto';
+export type { BatchAnswer, BatchingOptions, RunMode } from './batch-types.js';
 
-export type BatchAnswer =
-  | { outcome: 'succeeded'; response: AdapterResponse; costUsd: number }
-  | { outcome: Exclude<BatchOutcome, 'succeeded'> | 'unsent'; message: string; costUsd: number };
 
-export interface BatchingOptions {
-  now?: () => Date;
-  /** Waits between polls and for DeepSeek's off-peak window; tests pass one that does not sleep. */
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-}
+
 
 interface Queued {
   key: string;

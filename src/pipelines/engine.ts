@@ -13,7 +13,8 @@ import { CallFailedError } from '../llm/client.js';
 import { addUsage, emptyUsage, type LlmRequest, type StageRole, type Usage } from '../llm/types.js';
 import { stableKey } from '../util/hash.js';
 import { CallJournal, type JournalRecord } from './journal.js';
-import { RunBatcher, batchedCall, type BatchingOptions, type RunMode } from './batching.js';
+import { RunBatcher, batchedCall } from './batching.js';
+import type { BatchingOptions, CallOutcome, CallSpec, RunMode } from './batch-types.js';
 import { waitForOffPeak } from './off-peak.js';
 import { hasBatchesOut } from './batch-journal.js';
 import { sleep } from '../util/sleep.js';
@@ -21,15 +22,8 @@ import { Progress } from './progress.js';
 import { runDir } from './run-files.js';
 import type { Services } from '../services.js';
 
-export type CallOutcome<T> =
-  | { ok: true; value: T; costUsd: number; replayed: boolean; provider: string; model: string }
-  | { ok: false; reason: string; message: string; costUsd: number };
+export type { CallOutcome, CallSpec } from './batch-types.js';
 
-export type CallSpec<T> = Omit<LlmRequest<T>, 'runId' | 'signal' | 'sampleKey'> & {
-  sampleKey: string;
-  /** Hash of the prompt template, so a changed prompt is a new call. */
-  promptHash: string;
-};
 
 export interface RunContext<P extends RunParams = RunParams> {
   readonly runId: string;

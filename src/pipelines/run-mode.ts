@@ -1,7 +1,7 @@
 /** The live/batch choice every run takes (start_cascade, distill_file, start_ensemble and the CLI). */
 import { z } from 'zod';
 import type { RunParams } from '../store/catalog.js';
-import type { RunMode } from './batching.js';
+import type { RunMode } from './batch-types.js';
 
 export const runModeInput = {
   mode: z.enum(['live', 'batch', 'auto']).optional().describe(

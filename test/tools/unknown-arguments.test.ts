@@ -35,14 +35,14 @@ function expectNothingSpent(): void {
 }
 
 describe('unknown tool arguments', () => {
-  it('refuses start_cascade with mode: "batch", a feature this version lacks, naming it and the known arguments', async () => {
-    const result = await client.callTool({ name: 'start_cascade', arguments: { domain: 'medical', samples: 20, mode: 'batch' } });
+  it('refuses start_cascade with temperature, a setting this version does not take, naming it and the known arguments', async () => {
+    const result = await client.callTool({ name: 'start_cascade', arguments: { domain: 'medical', samples: 20, temperature: 0.2 } });
     expect(result.isError).toBe(true);
     const text = textOf(result);
-    expect(text).toContain('start_cascade does not know the argument "mode", so nothing was done');
-    expect(text).toContain('Its arguments are: domain, samples, target, golden_fraction, stage_a_only, pairs_per_call, min_score, max_usd, dry_run.');
+    expect(text).toContain('start_cascade does not know the argument "temperature", so nothing was done');
+    expect(text).toContain('Its arguments are: domain, samples, target, golden_fraction, stage_a_only, pairs_per_call, min_score, max_usd, dry_run, mode, deepseek_off_peak.');
     expectNothingSpent();
-    // The same call without the unknown argument is allowed (as a dry run here): the refusal was about "mode" alone.
+    // The same call without the unknown argument is allowed (as a dry run here): the refusal was about "temperature" alone.
     const dry = await client.callTool({ name: 'start_cascade', arguments: { domain: 'medical', samples: 20, dry_run: true } });
     expect(dry.isError, textOf(dry)).toBeFalsy();
   });
@@ -100,13 +100,13 @@ describe('unknown command-line flags', () => {
   it('refuses an unknown flag and a flag of another command by name, listing the command\'s flags, before the home is touched', async () => {
     // --samples is a cascade flag: distill would have ignored it.
     const [batch, typo, elsewhere, setup] = await Promise.all([
-      cli(['cascade', '--domain', 'medical', '--samples', '20', '--batch']),
+      cli(['cascade', '--domain', 'medical', '--samples', '20', '--temperature', '0.2']),
       cli(['cascade', '--domain', 'medical', '--sampels', '20', '--max-usd', '1']),
       cli(['distill', '--input', 'legal_guide.txt', '--samples', '3']),
       cli(['setup', '--verbose']),
     ]);
     expect(batch.code).toBe(2);
-    expect(batch.output).toContain('The cascade command does not know --batch, so nothing was done. It takes: --domain, --samples, --target, --golden-fraction, --stage-a-only, --pairs-per-call, --min-score, --max-usd, --dry-run.');
+    expect(batch.output).toContain('The cascade command does not know --temperature, so nothing was done. It takes: --domain, --samples, --target, --golden-fraction, --stage-a-only, --pairs-per-call, --min-score, --max-usd, --dry-run, --batch, --mode, --no-off-peak.');
     expect(typo.code).toBe(2);
     expect(typo.output).toContain('The cascade command does not know --sampels');
     expect(elsewhere.code).toBe(2);
