@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
 
-const colors = { spent: '#2f6fde', budget: '#c0392b', runs: '#e08a00', approved: '#2e9d5b', rejected: '#b4b9c3' };
+const colors = { projection: '#8e44ad', spent: '#2f6fde', budget: '#c0392b', runs: '#e08a00', approved: '#2e9d5b', rejected: '#b4b9c3' };
 
 function chartBox(name: string, series: Record<string, (number | null)[]>): HTMLElement {
   return h('div', { class: 'chart', 'data-chart': name, 'data-series': JSON.stringify(series) });
@@ -37,7 +37,7 @@ export function burnDownChart(days: { day: string; cumulative_usd: number }[], d
         { label: 'spent', stroke: colors.spent, width: 2, fill: 'rgba(47,111,222,0.12)', value: (_u, v) => (v === null ? '–' : `$${v.toFixed(2)}`) },
         { label: 'budget', stroke: colors.budget, width: 1.5, dash: [6, 4], points: { show: false } },
         { label: 'runs pause here (reserve kept)', stroke: colors.runs, width: 1.5, dash: [2, 3], points: { show: false } },
-        { label: "projection at this month's daily rate so far", stroke: colors.spent, width: 1.5, dash: [8, 5], points: { show: false } },
+        { label: "projection at this month's daily rate so far", stroke: colors.projection, width: 1.5, dash: [8, 5], points: { show: false } },
       ],
     },
     [x, spent, x.map(() => budgetUsd), x.map(() => runsLineUsd), projection],

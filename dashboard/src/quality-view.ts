@@ -38,8 +38,12 @@ export function qualityView(review: ReviewPage | undefined, histogram: ScoreHist
       card('Approval by topic', barList('topic', rates(summary.by_topic).slice(0, 12), percent, totals(summary.by_topic), 1)),
       card('Approval by stage', barList('stage-approval', rates(summary.by_stage), percent, totals(summary.by_stage), 1)),
     ),
-    byTaskType.length ? card('Approval by task type', barList('task-type', rates(byTaskType), percent, totals(byTaskType), 1)) : null,
     extras?.agreement ? card('Teacher agreement (ensemble)', agreementChart(extras.agreement)) : null,
-    card('Top rejection reasons', reasons.length ? h('ol', { class: 'reasons', 'data-reasons': '' }, ...reasons) : h('p', { class: 'muted' }, 'No rejections.')),
+    h(
+      'div',
+      { class: byTaskType.length ? 'grid2' : '' },
+      card('Top rejection reasons', reasons.length ? h('ol', { class: 'reasons', 'data-reasons': '' }, ...reasons) : h('p', { class: 'muted' }, 'No rejections.')),
+      byTaskType.length ? card('Approval by task type', barList('task-type', rates(byTaskType), percent, totals(byTaskType), 1)) : null,
+    ),
   );
 }
