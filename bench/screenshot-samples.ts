@@ -15,6 +15,8 @@ const questions: [string, string, string][] = [
 const reasons = ['The answer is accurate and complete.', 'Clear, correct and well grounded.', 'Accurate; could mention follow-up intervals.'];
 const rejections = ['Score below min_score 7: the threshold given is wrong (accuracy).', 'Score below min_score 7: the answer omits the key red flags (completeness).', 'Score below min_score 7: the dosing advice is doubtful (accuracy).'];
 const difficulties = ['easy', 'medium', 'hard'] as const;
+const subtopics = ['first visit', 'follow-up', 'referral'];
+const taskTypes = ['explain', 'decide', 'compare', 'summarise'];
 
 export function* screenshotSamples(runId: string, count: number): Generator<Sample> {
   for (let index = 0; index < count; index++) {
@@ -29,7 +31,7 @@ export function* screenshotSamples(runId: string, count: number): Generator<Samp
       reasoning: '',
       difficulty: difficulties[index % 3]!,
       topic,
-      source: { domain: 'medical', run: runId, pipeline: 'cascade' },
+      source: { domain: 'medical', topic, subtopic: subtopics[index % 3]!, task_type: taskTypes[index % 4]!, run: runId, pipeline: 'cascade' },
       scores: { overall, accuracy: approved ? 8 : overall, completeness: approved ? 8 : overall },
       status: approved ? 'approved' : 'rejected',
       review: { by: 'judge', model: 'claude-haiku-4-5', reason: approved ? reasons[index % 3]! : rejections[index % 3]!, at: '2026-12-03T10:00:00.000Z' },

@@ -6,7 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
 
-const colors = { spent: '#2f6fde', budget: '#c0392b', runs: '#e08a00', approved: '#2e9d5b', rejected: '#b4b9c3' };
+const colors = { projection: '#8e44ad', spent: '#2f6fde', budget: '#c0392b', runs: '#e08a00', approved: '#2e9d5b', rejected: '#b4b9c3' };
 
 function chartBox(name: string, series: Record<string, (number | null)[]>): HTMLElement {
   return h('div', { class: 'chart', 'data-chart': name, 'data-series': JSON.stringify(series) });
@@ -25,7 +25,8 @@ function mount(box: HTMLElement, options: Omit<uPlot.Options, 'width' | 'height'
 export function burnDownChart(days: { day: string; cumulative_usd: number }[], daysInMonth: number, budgetUsd: number, runsLineUsd: number): HTMLElement {
   const x = Array.from({ length: daysInMonth }, (_, index) => index + 1);
   const spent = x.map((day) => days[day - 1]?.cumulative_usd ?? null);
-  const box = chartBox('burn-down', { day: x, spent, budget: x.map(() => budgetUsd), runs_line: x.map(() => runsLineUsd) });
+  const projection = projectToMonthEnd(days, daysInMonth);
+  const box = chartBox('burn-down', { day: x, spent, budget: x.map(() => budgetUsd), runs_line: x.map(() => runsLineUsd), projection });
   mount(
     box,
     {
@@ -36,9 +37,34 @@ export function burnDownChart(days: { day: string; cumulative_usd: number }[], d
         { label: 'spent', stroke: colors.spent, width: 2, fill: 'rgba(47,111,222,0.12)', value: (_u, v) => (v === null ? '–' : `$${v.toFixed(2)}`) },
         { label: 'budget', stroke: colors.budget, width: 1.5, dash: [6, 4], points: { show: false } },
         { label: 'runs pause here (reserve kept)', stroke: colors.runs, width: 1.5, dash: [2, 3], points: { show: false } },
+        { label: "projection at this month's daily rate so far", stroke: colors.projection, width: 1.5, dash: [8, 5], points: { show: false } },
       ],
     },
-    [x, spent, x.map(() => budgetUsd), x.map(() => runsLineUsd)],
+    [x, spent, x.map(() => budgetUsd), x.map(() => runsLineUsd), projection],
+  );
+  return box;
+}
+
+/** From the last day drawn (today) to the month's last day, at the average daily spend so far. */
+function projectToMonthEnd(days: { cumulative_usd: number }[], daysInMonth: number): (number | null)[] {
+  const today = days.length;
+  const spentNow = days.at(-1)?.cumulative_usd ?? 0;
+  const rate = today > 0 ? spentNow / today : 0;
+  return Array.from({ length: daysInMonth }, (_, index) => (index + 1 < today ? null : Math.round((spentNow + rate * (index + 1 - today)) * 1e6) / 1e6));
+}
+
+/** Ensemble samples per tenth of teacher agreement (0-0.1 … 0.9-1.0). */
+export function agreementChart(counts: number[]): HTMLElement {
+  const x = counts.map((_, index) => index / 10 + 0.05);
+  const box = chartBox('agreement', { bucket_start: counts.map((_, index) => index / 10), count: counts });
+  mount(
+    box,
+    {
+      scales: { x: { time: false, range: [0, 1] }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+      axes: [{ label: 'agreement between teachers', splits: () => counts.map((_, index) => index / 10).concat(1) }, { label: 'samples' }],
+      series: [{ label: 'agreement' }, { label: 'samples', stroke: colors.spent, fill: colors.spent, paths: uPlot.paths.bars!({ size: [0.9, 60] }), points: { show: false } }],
+    },
+    [x, counts],
   );
   return box;
 }

@@ -2,7 +2,7 @@
 import { errorText, type Host } from './host.js';
 import type { Decision, Filters, ReviewActions, ReviewState } from './review-view.js';
 import type { ExportRequest, ExportResult } from './export-view.js';
-import { burnDownMetaKey, scoreHistogramMetaKey, type BudgetStatus, type BurnDown, type ReviewPage, type RunView, type Sample, type ScoreHistogram, type ToolResult } from './types.js';
+import { burnDownMetaKey, qualityMetaKey, scoreHistogramMetaKey, type BudgetStatus, type QualityExtras, type BurnDown, type ReviewPage, type RunView, type Sample, type ScoreHistogram, type ToolResult } from './types.js';
 
 export type Tab = 'budget' | 'run' | 'quality' | 'review' | 'export';
 
@@ -14,6 +14,7 @@ export interface State {
   run?: RunView;
   review?: ReviewPage;
   histogram?: ScoreHistogram;
+  quality?: QualityExtras;
   exported?: ExportResult;
   message?: { text: string; error: boolean };
   reviewState: ReviewState;
@@ -166,6 +167,7 @@ export class Controller {
     this.state.review = page;
     this.state.pages = [...before, args];
     this.state.histogram = result._meta?.[scoreHistogramMetaKey] as ScoreHistogram | undefined;
+    this.state.quality = result._meta?.[qualityMetaKey] as QualityExtras | undefined;
     const selected = Math.min(this.state.reviewState.selected, Math.max(0, page.samples.length - 1));
     this.state.reviewState = { ...this.state.reviewState, selected };
   }

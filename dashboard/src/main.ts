@@ -22,8 +22,8 @@ function render(): void {
     switch (state.tab) {
       case 'budget': return budgetView(state.budget, state.burnDown, names);
       case 'run': return runView(state.run, state.runs.length ? state.runs : state.run ? [state.run] : [], (id) => void controller.loadRun(id), () => void controller.refreshRun());
-      case 'quality': return qualityView(state.review, state.histogram, (reason) => showTab('review', () => controller.review.filter({ rejection_reason: reason })));
-      case 'review': return reviewView(state.review, state.reviewState, controller.review, state.pages.length > 1);
+      case 'quality': return qualityView(state.review, state.histogram, state.quality, (reason) => showTab('review', () => controller.review.filter({ rejection_reason: reason })));
+      case 'review': return reviewView(state.review, state.reviewState, controller.review, state.pages.length > 1, state.quality?.sources);
       case 'export': return exportView(state.run, state.review, state.exported, (request) => void controller.exportRun(request));
     }
   })();

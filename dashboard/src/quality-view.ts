@@ -1,20 +1,24 @@
-/** Quality: approval by difficulty, topic and stage, the judge's score histogram, top rejection reasons. */
-import { scoreChart } from './charts.js';
+/** Quality: approval by difficulty, topic, stage and task type, the score histogram, top rejection reasons with examples, ensembles' agreement. */
+import { agreementChart, scoreChart } from './charts.js';
 import { barList, card, count, h, kpi, percent, usd } from './dom.js';
-import type { Group, ReviewPage, ScoreHistogram } from './types.js';
+import type { Group, QualityExtras, ReviewPage, ScoreHistogram } from './types.js';
 
 const rates = (groups: Group[]): [string, number][] => groups.filter((group) => group.approval_rate !== null).map((group) => [group.name, group.approval_rate!]);
 
-export function qualityView(review: ReviewPage | undefined, histogram: ScoreHistogram | undefined, onReason: (reason: string) => void): HTMLElement {
+export function qualityView(review: ReviewPage | undefined, histogram: ScoreHistogram | undefined, extras: QualityExtras | undefined, onReason: (reason: string) => void): HTMLElement {
   if (!review) return h('p', { class: 'muted' }, 'Loading the review summary…');
   const { summary } = review;
   const totals = (groups: Group[]) => (name: string) => {
     const group = groups.find((item) => item.name === name);
     return group ? `(${group.approved} of ${group.approved + group.rejected})` : '';
   };
-  const reasons = summary.top_rejection_reasons.map((reason) =>
-    h('li', {}, h('button', { class: 'link', onclick: () => onReason(reason.reason), title: 'Show these samples in Review' }, reason.reason), ` ×${count(reason.count)}`),
-  );
+  const examples = new Map((extras?.rejection_examples ?? []).map((item) => [item.reason, item.samples]));
+  const reasons = summary.top_rejection_reasons.map((reason) => {
+    const samples = examples.get(reason.reason) ?? [];
+    const list = samples.length ? h('ul', { class: 'examples' }, ...samples.map((sample) => h('li', { 'data-example': sample.id }, sample.instruction))) : null;
+    return h('li', { 'data-reason': reason.reason }, h('button', { class: 'link', onclick: () => onReason(reason.reason), title: 'Show these samples in Review' }, reason.reason), ` ×${count(reason.count)}`, list);
+  });
+  const byTaskType = summary.by_task_type ?? [];
   return h(
     'div',
     { class: 'view', 'data-view': 'quality' },
@@ -34,6 +38,12 @@ export function qualityView(review: ReviewPage | undefined, histogram: ScoreHist
       card('Approval by topic', barList('topic', rates(summary.by_topic).slice(0, 12), percent, totals(summary.by_topic), 1)),
       card('Approval by stage', barList('stage-approval', rates(summary.by_stage), percent, totals(summary.by_stage), 1)),
     ),
-    card('Top rejection reasons', reasons.length ? h('ol', { class: 'reasons', 'data-reasons': '' }, ...reasons) : h('p', { class: 'muted' }, 'No rejections.')),
+    extras?.agreement ? card('Teacher agreement (ensemble)', agreementChart(extras.agreement)) : null,
+    h(
+      'div',
+      { class: byTaskType.length ? 'grid2' : '' },
+      card('Top rejection reasons', reasons.length ? h('ol', { class: 'reasons', 'data-reasons': '' }, ...reasons) : h('p', { class: 'muted' }, 'No rejections.')),
+      byTaskType.length ? card('Approval by task type', barList('task-type', rates(byTaskType), percent, totals(byTaskType), 1)) : null,
+    ),
   );
 }

@@ -40,7 +40,7 @@ export interface ReviewActions {
   edit(on: boolean): void;
 }
 
-export function reviewView(page: ReviewPage | undefined, state: ReviewState, actions: ReviewActions, hasPrevious: boolean): HTMLElement {
+export function reviewView(page: ReviewPage | undefined, state: ReviewState, actions: ReviewActions, hasPrevious: boolean, sources: Record<string, string> = {}): HTMLElement {
   if (!page) return h('p', { class: 'muted' }, 'Loading samples…');
   const sample = page.samples[state.selected];
   return h(
@@ -64,7 +64,7 @@ export function reviewView(page: ReviewPage | undefined, state: ReviewState, act
           ),
         ),
       ),
-      sample ? detail(sample, state.editing, actions) : h('p', { class: 'muted' }, 'No sample on this page.'),
+      sample ? detail(sample, state.editing, actions, sources[sample.id]) : h('p', { class: 'muted' }, 'No sample on this page.'),
     ),
     h('div', { class: 'toolbar' }, h('button', { disabled: !hasPrevious, onclick: () => actions.page(-1) }, '← previous page'), h('button', { disabled: !page.next_cursor, onclick: () => actions.page(1) }, 'next page →')),
   );
@@ -98,7 +98,7 @@ function filterBar(filters: Filters, actions: ReviewActions): HTMLElement {
   return form;
 }
 
-function detail(sample: Sample, editing: boolean, actions: ReviewActions): HTMLElement {
+function detail(sample: Sample, editing: boolean, actions: ReviewActions, source: string | undefined): HTMLElement {
   const field = (label: string, text: string, name: string) =>
     editing && name !== 'input' ? h('label', {}, label, h('textarea', { name, rows: name === 'output' ? 10 : 3 }, text)) : text ? h('div', { class: 'field' }, h('h3', {}, label), h('p', {}, text)) : null;
   const box = h(
@@ -109,6 +109,8 @@ function detail(sample: Sample, editing: boolean, actions: ReviewActions): HTMLE
     field('Input', sample.input, 'input'),
     field('Output', sample.output, 'output'),
     h('div', { class: 'judge' }, h('h3', {}, `Judge${judgeName(sample)}`), h('p', {}, sample.judge.reason || '–')),
+    // What the sample was written from, so a reviewer can check it against its source.
+    source ? h('div', { class: 'source', 'data-source': '' }, h('h3', {}, 'Written from'), h('p', {}, source)) : null,
     h(
       'div',
       { class: 'toolbar' },

@@ -72,6 +72,7 @@ export interface ReviewSummary {
   by_difficulty: Group[];
   by_topic: Group[];
   by_stage: Group[];
+  by_task_type?: Group[];
   top_rejection_reasons: { reason: string; count: number }[];
   human: { reviewed: number; approved: number; rejected: number; edited: number };
   spent_usd: number;
@@ -112,5 +113,13 @@ export interface ScoreHistogram {
   unscored: number;
 }
 
+export interface QualityExtras {
+  run_id: string;
+  rejection_examples: { reason: string; samples: { id: string; instruction: string }[] }[];
+  sources: Record<string, string>;
+  agreement: number[] | null;
+}
+
+export const qualityMetaKey = 'distillery/quality';
 export const burnDownMetaKey = 'distillery/burn_down';
 export const scoreHistogramMetaKey = 'distillery/score_histogram';

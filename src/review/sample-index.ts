@@ -42,10 +42,12 @@ export class SampleIndex {
   readonly topic: number[] = [];
   readonly source: number[] = [];
   readonly stage: number[] = [];
+  /** A cascade sample's task type (source.task_type); empty for other pipelines. */
+  readonly taskType: number[] = [];
   readonly reason: number[] = [];
   /** The words of each sample's instruction, input, output and judge's reason, for queries. */
   readonly words = new WordIndex();
-  readonly labels = { topic: new Interner(), source: new Interner(), stage: new Interner(), reason: new Interner() };
+  readonly labels = { topic: new Interner(), source: new Interner(), stage: new Interner(), taskType: new Interner(), reason: new Interner() };
   readonly overlays = new Map<number, Overlay>();
   readonly overlayText = new Map<number, string>();
   /** The judge's or filter's reason, lower-cased, for samples the file marks rejected. */
@@ -103,7 +105,7 @@ export class SampleIndex {
   }
 
   private reset(): void {
-    for (const column of [this.ids, this.offsets, this.lengths, this.fileStatus, this.status, this.scores, this.difficulty, this.topic, this.source, this.stage, this.reason]) column.length = 0;
+    for (const column of [this.ids, this.offsets, this.lengths, this.fileStatus, this.status, this.scores, this.difficulty, this.topic, this.source, this.stage, this.taskType, this.reason]) column.length = 0;
     this.words.clear();
     this.overlays.clear();
     this.overlayText.clear();
@@ -141,6 +143,7 @@ export class SampleIndex {
     this.topic.push(this.labels.topic.id(topicOf(sample)));
     this.source.push(this.labels.source.id(sourceOf(sample)));
     this.stage.push(this.labels.stage.id(typeof sample.stage === 'string' ? sample.stage : (sample.review?.by ?? 'unknown')));
+    this.taskType.push(this.labels.taskType.id(typeof sample.source?.task_type === 'string' ? sample.source.task_type : ''));
     this.reason.push(this.labels.reason.id(status === 1 ? rejectionCategory(sample) : ''));
     this.words.add(ordinal, searchText(sample.instruction, sample.input, sample.output, sample.review?.reason));
     if (status === 1 && sample.review?.reason) this.rejectReasons.set(ordinal, sample.review.reason.toLowerCase());

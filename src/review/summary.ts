@@ -1,6 +1,6 @@
 /**
  * A run's review summary, after human decisions: approval rate overall and by difficulty, topic and
- * stage, the top rejection reasons, cost per approved pair and whether the 75% target is met.
+ * stage (and task type, for cascades), the top rejection reasons, cost per approved pair and whether the 75% target is met.
  */
 import { difficultyNames, type SampleIndex } from './sample-index.js';
 
@@ -27,6 +27,8 @@ export interface ReviewSummary {
   by_topic: GroupStats[];
   topics_total: number;
   by_stage: GroupStats[];
+  /** Empty for runs whose samples carry no task type (distill, ensemble). */
+  by_task_type: GroupStats[];
   top_rejection_reasons: { reason: string; count: number }[];
   human: { reviewed: number; approved: number; rejected: number; edited: number };
   spent_usd: number;
@@ -58,6 +60,7 @@ export function summarize(index: SampleIndex, spentUsd: number): ReviewSummary {
   const difficulty = new Groups();
   const topic = new Groups();
   const stage = new Groups();
+  const taskType = new Groups();
   const reasons = new Map<string, number>();
   for (let ordinal = 0; ordinal < index.size; ordinal++) {
     const status = index.status[ordinal]!;
@@ -65,6 +68,7 @@ export function summarize(index: SampleIndex, spentUsd: number): ReviewSummary {
     difficulty.add(index.difficulty[ordinal]!, status);
     topic.add(index.topic[ordinal]!, status);
     stage.add(index.stage[ordinal]!, status);
+    taskType.add(index.taskType[ordinal]!, status);
     if (status === 1) {
       const label = index.rejectionLabel(ordinal);
       reasons.set(label, (reasons.get(label) ?? 0) + 1);
@@ -91,6 +95,7 @@ export function summarize(index: SampleIndex, spentUsd: number): ReviewSummary {
     by_topic: topics.slice(0, 15),
     topics_total: topics.length,
     by_stage: stage.list((key) => index.labels.stage.names[key]!),
+    by_task_type: taskType.list((key) => index.labels.taskType.names[key]!).filter((group) => group.name !== '(none)'),
     top_rejection_reasons: [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([reason, count]) => ({ reason, count })),
     human,
     spent_usd: spentUsd,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { reviewSamples, type ReviewResult } from '../review/review.js';
 import { count, percent, usd } from '../util/format.js';
 import { scoreHistogram, scoreHistogramMetaKey } from '../dashboard/data.js';
+import { qualityExtras, qualityMetaKey } from '../dashboard/quality.js';
 import { dashboardUri } from '../dashboard/page.js';
 import { defineTool, type ToolContext } from './define.js';
 
@@ -21,6 +22,7 @@ export const reviewSummaryOutput = z.object({
   by_topic: z.array(group),
   topics_total: z.number(),
   by_stage: z.array(group),
+  by_task_type: z.array(group),
   top_rejection_reasons: z.array(z.object({ reason: z.string(), count: z.number() })),
   human: z.object({ reviewed: z.number(), approved: z.number(), rejected: z.number(), edited: z.number() }),
   spent_usd: z.number(),
@@ -106,7 +108,10 @@ export const reviewSamplesTool = defineTool({
     const notes = notesFor(result);
     return {
       text: describeReview(result, notes),
-      meta: { [scoreHistogramMetaKey]: await scoreHistogram(context.app, result.run) },
+      meta: {
+        [scoreHistogramMetaKey]: await scoreHistogram(context.app, result.run),
+        [qualityMetaKey]: await qualityExtras(context.app, result.run, result.summary.top_rejection_reasons, result.samples.map((sample) => sample.id)),
+      },
       structured: {
         run_id: result.run.id,
         run_name: result.run.name,

@@ -9,41 +9,26 @@ import type { Client } from '@modelcontextprotocol/client';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { connectClient, makeApp, makeWorld, sentinels, serveHttp, type TestWorld } from '../helpers.js';
-import { hasChromium, launchBrowser, skipNote, watchRequests } from './browser.js';
+import { sentinels } from '../helpers.js';
+import { hasChromium, skipNote } from './browser.js';
 import { seedDashboard, type DashboardFixture } from './fixtures.js';
-import { ensureDashboardBuilt } from './page-build.js';
+import { openStandalone, type Standalone } from './standalone.js';
 
-let world: TestWorld;
 let app: App;
 let client: Client;
-let server: Awaited<ReturnType<typeof serveHttp>>;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let server: Standalone<DashboardFixture>['server'];
 let fixture: DashboardFixture;
 let page: Page;
 let foreign: string[];
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  await ensureDashboardBuilt();
-  world = await makeWorld();
-  app = await makeApp(world);
-  client = await connectClient(app);
-  fixture = await seedDashboard(app);
-  server = await serveHttp(app);
-  if (!hasChromium) return;
-  browser = await launchBrowser();
-  foreign = watchRequests(browser.context, (url) => url.startsWith(server.url));
-  page = await browser.context.newPage();
-  await page.goto(`${server.url}/dashboard`);
-  await page.waitForSelector('[data-chart=burn-down] canvas');
+  const opened = await openStandalone(seedDashboard);
+  ({ app, client, server, foreign, close, seeded: fixture } = opened);
+  page = opened.page!;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  await app?.close();
-  await world?.cleanup();
-});
+afterAll(async () => close?.());
 
 const reviewPage = async (args: Record<string, unknown>) => (await client.callTool({ name: 'review_samples', arguments: { run_id: fixture.runId, limit: 100, ...args } })).structuredContent as { samples: { id: string; status: string; human?: { action: string; by: string } }[] };
 
