@@ -23,7 +23,7 @@ export interface FakeBench {
 }
 
 /** The environment that points Distillery at the fake providers, with stand-in keys. */
-export function fakeEnvironment(fake: FakeProviderServer, options: { home: string; docs: string; configFile: string; budgetUsd: number }): Record<string, string> {
+export function fakeEnvironment(fake: Pick<FakeProviderServer, 'baseUrl'>, options: { home: string; docs: string; configFile: string; budgetUsd: number }): Record<string, string> {
   return {
     DISTILLERY_HOME: options.home,
     DISTILLERY_ROOTS: options.docs,

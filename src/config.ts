@@ -80,6 +80,11 @@ export interface ProviderConfig {
   requiresKey: boolean;
   concurrency: number;
   requestsPerMinute: number;
+  /**
+   * "config" when requests_per_minute is set in the config file: a cap the limits a provider reports
+   * never raise the pace above. "default" when it is the built-in guess, which they replace. Absent means config.
+   */
+  requestsPerMinuteSource?: 'config' | 'default';
   timeoutMs: number;
 }
 
@@ -212,6 +217,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
       requiresKey: !!builtIn || !!custom.api_key_env,
       concurrency: custom.concurrency ?? builtIn?.concurrency ?? 8,
       requestsPerMinute: custom.requests_per_minute ?? builtIn?.rpm ?? 600,
+      requestsPerMinuteSource: custom.requests_per_minute === undefined ? 'default' : 'config',
       timeoutMs: custom.timeout_ms ?? 120_000,
     };
   }

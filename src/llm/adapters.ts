@@ -6,6 +6,7 @@
 import type { ProviderConfig } from '../config.js';
 import { ProviderError, type ProviderFailureKind } from '../errors.js';
 import { isDeepSeek } from './deepseek.js';
+import { readRateLimits, readRetryAfterMs } from './rate-limit-headers.js';
 import type { AdapterRequest, AdapterResponse, FailureFacts, ProviderAdapter, ProviderClient } from './types.js';
 
 /** Sent as the key to servers configured without one (a local Ollama or vLLM ignores it). */
@@ -84,14 +85,16 @@ class GuardedAdapter implements ProviderAdapter {
     const client = await this.sdk(this.apiKey);
     const call = request.signal ? this.signals.child(request.signal) : undefined;
     try {
-      const response = await client.call(call ? { ...request, signal: call.signal } : request);
+      const { answer, headers } = await client.call(call ? { ...request, signal: call.signal } : request);
       this.answered = true;
-      return response;
+      hearLimits(request, headers);
+      return answer;
     } catch (error) {
       const facts = client.describeFailure(error);
       if (request.signal?.aborted) throw this.toError({ transport: 'cancelled' }, request);
       if (!facts) throw error;
       if (facts.status !== undefined) this.answered = true;
+      hearLimits(request, facts.headers);
       const failure = this.toError(facts, request);
       if (failure.kind !== 'connection' || this.answered || ++this.refusedInARow < unreachableAfter) throw failure;
       throw this.toError(facts, request, 'unreachable');
@@ -106,6 +109,13 @@ class GuardedAdapter implements ProviderAdapter {
     const message = describe(this.config, kind, facts, request, retryAfterMs);
     return new ProviderError(this.provider, kind, message, { status: facts.status, retryAfterMs });
   }
+}
+
+/** Hands the provider's rate-limit headers, when it sent any, to whoever asked for them. */
+function hearLimits(request: AdapterRequest, headers: Headers | undefined): void {
+  if (!request.onRateLimits) return;
+  const report = readRateLimits(headers);
+  if (report) request.onRateLimits(report);
 }
 
 export function classifyFailure(facts: FailureFacts): ProviderFailureKind {
@@ -127,17 +137,6 @@ export function classifyFailure(facts: FailureFacts): ProviderFailureKind {
   if (status === 408) return 'timeout';
   if (status >= 500) return 'server';
   return 'bad_request';
-}
-
-/** `retry-after-ms` first (OpenAI), then `retry-after` as seconds or an HTTP date. */
-export function readRetryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
-  const milliseconds = headers?.get('retry-after-ms');
-  if (milliseconds && Number.isFinite(Number(milliseconds)) && Number(milliseconds) >= 0) return Number(milliseconds);
-  const after = headers?.get('retry-after');
-  if (!after) return undefined;
-  if (Number.isFinite(Number(after)) && Number(after) >= 0) return Number(after) * 1000;
-  const date = Date.parse(after);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function advice(config: ProviderConfig, kind: ProviderFailureKind, retryAfterMs: number | undefined): string {

@@ -3,7 +3,7 @@ import Anthropic, { AnthropicError, APIConnectionError, APIConnectionTimeoutErro
 import type { Message, MessageCreateParamsNonStreaming, Usage as AnthropicUsage } from '@anthropic-ai/sdk/resources/messages';
 import type { ProviderConfig } from '../config.js';
 import { noRedirects } from './fetch-options.js';
-import type { AdapterRequest, AdapterResponse, FailureFacts, FinishReason, ProviderClient, Usage } from './types.js';
+import type { AdapterRequest, AdapterResponse, FailureFacts, FinishReason, ProviderAnswer, ProviderClient, Usage } from './types.js';
 
 export class AnthropicClient implements ProviderClient {
   readonly acceptsJsonSchema = true;
@@ -21,7 +21,7 @@ export class AnthropicClient implements ProviderClient {
     });
   }
 
-  async call(request: AdapterRequest): Promise<AdapterResponse> {
+  async call(request: AdapterRequest): Promise<ProviderAnswer> {
     // No temperature: the API version this SDK sends rejects it.
     const body: MessageCreateParamsNonStreaming = {
       model: request.model,
@@ -30,13 +30,14 @@ export class AnthropicClient implements ProviderClient {
     };
     if (request.system) body.system = request.system;
     if (request.jsonSchema) body.output_config = { format: { type: 'json_schema', schema: request.jsonSchema.schema } };
-    const message = await this.client.messages.create(body, { signal: request.signal, timeout: request.timeoutMs });
-    return {
+    const { data: message, response } = await this.client.messages.create(body, { signal: request.signal, timeout: request.timeoutMs }).withResponse();
+    const answer: AdapterResponse = {
       text: messageText(message),
       usage: normaliseUsage(message.usage),
       finishReason: finishReason(message.stop_reason),
       model: message.model || request.model,
     };
+    return { answer, headers: response.headers };
   }
 
   describeFailure(error: unknown): FailureFacts | undefined {

@@ -9,16 +9,23 @@ import { ConfigError, ProviderError } from '../errors.js';
 import type { BudgetGuard } from '../budget/guard.js';
 import { createAdapter } from './adapters.js';
 import { Limiter } from './limiter.js';
+import type { PaceLimits } from './pace.js';
 import { PriceTable, costUsd, worstCaseUsd, isPeak } from './prices.js';
 import { jsonSchemaFor, parseStructured, reaskMessage, schemaInstruction } from './structured.js';
+import type { RateLimitReport } from './rate-limit-headers.js';
 import { promptTokensToHold } from './tokens.js';
-import { addUsage, emptyUsage, type ChatMessage, type LlmRequest, type LlmResult, type ModelTarget, type ProviderAdapter, type StageRole, type Usage } from './types.js';
+import { addUsage, emptyUsage, promptTokens as allPromptTokens, type ChatMessage, type LlmRequest, type LlmResult, type ModelTarget, type ProviderAdapter, type StageRole, type Usage } from './types.js';
 
 export interface ResolvedTarget {
   provider: ProviderConfig;
   model: string;
   maxOutputTokens: number;
   price: PriceRow;
+}
+
+export interface ModelRateLimits extends PaceLimits {
+  provider: string;
+  model: string;
 }
 
 export interface LlmClientOptions {
@@ -146,11 +153,13 @@ export class LlmClient {
       const started = Date.now();
       const ledgerBase = { at: at.toISOString(), runId: request.runId, stage: request.stage, sampleKey: request.sampleKey, provider: target.provider.name, model: target.model, peak: isPeak(target.price, at) };
       let response;
+      let limits: RateLimitReport | undefined;
+      const onRateLimits = (report: RateLimitReport) => (limits = report);
       try {
-        response = await adapter.send({ model: target.model, system, messages, maxOutputTokens, jsonSchema, signal: request.signal, timeoutMs: target.provider.timeoutMs });
+        response = await adapter.send({ model: target.model, system, messages, maxOutputTokens, jsonSchema, signal: request.signal, timeoutMs: target.provider.timeoutMs, onRateLimits });
       } catch (error) {
         const providerError = error instanceof ProviderError ? error : new ProviderError(target.provider.name, 'server', `${target.provider.name} call failed: ${(error as Error).message}`);
-        permit.release(providerError.kind === 'rate_limited' ? { kind: 'rate_limited', retryAfterMs: providerError.options.retryAfterMs } : { kind: 'error' });
+        permit.release(providerError.kind === 'rate_limited' ? { kind: 'rate_limited', retryAfterMs: providerError.options.retryAfterMs, limits } : { kind: 'error', limits });
         await this.options.guard.commit(hold, { ...ledgerBase, usage: emptyUsage(), costUsd: 0, outcome: 'error', error: providerError.code, durationMs: Date.now() - started });
         if (!providerError.isRetryable) throw providerError;
         retries.push(providerError.code);
@@ -193,13 +202,31 @@ export class LlmClient {
         retries.push(`output_${parsed.reason}`);
         messages.push({ role: 'assistant', content: response.text }, { role: 'user', content: reaskMessage(parsed) });
       } finally {
-        permit.release({ kind: 'ok' });
+        // All prompt tokens, cached ones too: an over-count keeps a token limit's pace on the safe side.
+        permit.release({ kind: 'ok', limits, tokens: { input: allPromptTokens(response.usage), output: response.usage.outputTokens } });
       }
     }
   }
 
   limiterStats() {
     return [...this.limiters.values()].map((limiter) => limiter.stats());
+  }
+
+  /**
+   * The pace of each model in `targets` and each one called since start: learned from the provider's
+   * headers once it has answered, else the configured requests_per_minute or the built-in guess.
+   */
+  rateLimits(targets: ModelTarget[]): ModelRateLimits[] {
+    const paces = new Map<string, ModelRateLimits>();
+    for (const { provider: name, model } of targets) {
+      const provider = this.options.config.providers[name];
+      if (provider) paces.set(`${name}/${model}`, { provider: name, model, requestsPerMinute: provider.requestsPerMinute, source: provider.requestsPerMinuteSource ?? 'config' });
+    }
+    for (const [key, limiter] of this.limiters) {
+      const slash = key.indexOf('/');
+      paces.set(key, { provider: key.slice(0, slash), model: key.slice(slash + 1), ...limiter.stats().limits });
+    }
+    return [...paces.values()];
   }
 
   private adapter(provider: ProviderConfig): ProviderAdapter {
@@ -215,7 +242,7 @@ export class LlmClient {
     const name = `${provider.name}/${model}`;
     let limiter = this.limiters.get(name);
     if (!limiter) {
-      limiter = new Limiter({ name, concurrency: provider.concurrency, requestsPerMinute: provider.requestsPerMinute });
+      limiter = new Limiter({ name, concurrency: provider.concurrency, requestsPerMinute: provider.requestsPerMinute, source: provider.requestsPerMinuteSource });
       this.limiters.set(name, limiter);
     }
     return limiter;

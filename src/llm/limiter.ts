@@ -1,19 +1,25 @@
 /**
  * One limiter per provider and model: a FIFO queue in front of an adaptive concurrency limit (AIMD:
- * halve on 429, grow by one after a run of successes) and a requests-per-minute pace. Every attempt
- * the engine sends passes through here, so 429s and retry-after are honoured in one place.
+ * halve on 429, grow by one after a run of successes) and a requests-per-minute pace (pace.ts) that
+ * follows the limits the provider reports. Every attempt the engine sends passes through here, so
+ * 429s, retry-after and the rate-limit headers are honoured in one place.
  */
 import { ConfigError } from '../errors.js';
+import { Pace, type PaceLimits, type TokenUse } from './pace.js';
+import type { RateLimitReport } from './rate-limit-headers.js';
 
 export interface LimiterOptions {
   /** Shown in stats and errors, e.g. `deepseek/deepseek-v4-flash`. */
   name: string;
   concurrency: number;
   requestsPerMinute: number;
+  /** Whether requestsPerMinute was set in config (a cap learned limits never pass) or is a guess; default config. */
+  source?: 'config' | 'default';
   now?: () => number;
 }
 
-export type Outcome = { kind: 'ok' } | { kind: 'rate_limited'; retryAfterMs?: number } | { kind: 'error' };
+/** How a request went, with the provider's rate-limit headers and the tokens it counted when known. */
+export type Outcome = ({ kind: 'ok'; tokens?: TokenUse } | { kind: 'rate_limited'; retryAfterMs?: number } | { kind: 'error' }) & { limits?: RateLimitReport };
 
 export interface Permit {
   /** Frees the slot and reports how the request went; calls after the first are ignored. */
@@ -29,6 +35,7 @@ export interface LimiterStats {
   rateLimited: number;
   pausedUntil?: number;
   sent: number;
+  limits: PaceLimits;
 }
 
 interface Waiter {
@@ -47,7 +54,6 @@ interface Watch {
 
 const defaultRetryAfterMs = 1000;
 const maxRetryAfterMs = 60_000;
-const minuteMs = 60_000;
 
 export class Limiter {
   private readonly name: string;
@@ -63,11 +69,7 @@ export class Limiter {
   private pausedUntil = 0;
   /** Bumped on every decrease, so 429s from requests sent before it do not halve the limit again. */
   private epoch = 0;
-  /** Token bucket for the rpm pace: `burst` starts at once after idle, then an even spacing. */
-  private readonly burst: number;
-  private readonly refillPerMs: number;
-  private tokens: number;
-  private lastRefill: number;
+  private readonly pace: Pace;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: LimiterOptions) {
@@ -82,11 +84,7 @@ export class Limiter {
     this.maxConcurrency = concurrency;
     this.limit = concurrency;
     this.now = options.now ?? (() => Date.now());
-    this.burst = Math.max(1, Math.floor(requestsPerMinute / 60));
-    // A full bucket plus under (rpm - burst + 1) refills keeps any 60 s window at or below rpm starts.
-    this.refillPerMs = (requestsPerMinute - this.burst + 0.5) / minuteMs;
-    this.tokens = this.burst;
-    this.lastRefill = this.now();
+    this.pace = new Pace({ requestsPerMinute, source: options.source ?? 'config', now: this.now() });
   }
 
   /** Waits for a slot under the concurrency limit and the rpm pace, first come first served. */
@@ -142,6 +140,7 @@ export class Limiter {
       rateLimited: this.rateLimited,
       ...(this.pausedUntil > now ? { pausedUntil: this.pausedUntil } : {}),
       sent: this.sent,
+      limits: this.pace.limits(),
     };
   }
 
@@ -152,9 +151,11 @@ export class Limiter {
       if (this.inFlight >= this.limit) break;
       const now = this.now();
       if (now < this.pausedUntil) return this.wakeIn(this.pausedUntil - now);
-      this.refill(now);
-      if (this.tokens < 1) return this.wakeIn((1 - this.tokens) / this.refillPerMs);
-      this.tokens -= 1;
+      const wait = this.pace.delayMs(now, this.sent, this.inFlight);
+      // Waiting for an answer: its release pumps again.
+      if (wait === Infinity) break;
+      if (wait > 0) return this.wakeIn(wait);
+      this.pace.take(now);
       this.start(this.queue.shift()!);
     }
     this.clearTimer();
@@ -165,18 +166,21 @@ export class Limiter {
     this.inFlight += 1;
     this.sent += 1;
     const epoch = this.epoch;
+    const seq = this.sent;
+    const startedAt = this.now();
     let released = false;
     waiter.resolve({
       release: (outcome) => {
         if (released) return;
         released = true;
+        this.inFlight -= 1;
+        this.pace.observe(this.now(), seq, startedAt, outcome.limits, outcome.kind === 'ok' ? outcome.tokens : undefined);
         this.finish(outcome, epoch);
       },
     });
   }
 
   private finish(outcome: Outcome, epoch: number): void {
-    this.inFlight -= 1;
     if (outcome.kind === 'rate_limited') {
       this.rateLimited += 1;
       this.successStreak = 0;
@@ -196,12 +200,6 @@ export class Limiter {
       }
     }
     this.pump();
-  }
-
-  private refill(now: number): void {
-    const elapsed = Math.max(0, now - this.lastRefill);
-    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.refillPerMs);
-    this.lastRefill = now;
   }
 
   private wakeIn(delayMs: number): void {

@@ -9,7 +9,7 @@ import type { CompletionUsage } from 'openai/resources/completions';
 import type { ProviderConfig } from '../config.js';
 import { isDeepSeek } from './deepseek.js';
 import { noRedirects } from './fetch-options.js';
-import type { AdapterRequest, AdapterResponse, FailureFacts, FinishReason, ProviderClient, Usage } from './types.js';
+import type { AdapterRequest, AdapterResponse, FailureFacts, FinishReason, ProviderAnswer, ProviderClient, Usage } from './types.js';
 
 /** DeepSeek's own usage fields, which the SDK passes through untyped. */
 interface DeepSeekUsage {
@@ -39,18 +39,18 @@ export class OpenAICompatibleClient implements ProviderClient {
     });
   }
 
-  async call(request: AdapterRequest): Promise<AdapterResponse> {
-    const completion = await this.client.chat.completions.create(this.body(request), {
-      signal: request.signal,
-      timeout: request.timeoutMs,
-    });
+  async call(request: AdapterRequest): Promise<ProviderAnswer> {
+    const { data: completion, response } = await this.client.chat.completions
+      .create(this.body(request), { signal: request.signal, timeout: request.timeoutMs })
+      .withResponse();
     const choice = completion.choices?.[0];
-    return {
+    const answer: AdapterResponse = {
       text: choice?.message?.content ?? '',
       usage: normaliseUsage(completion.usage),
       finishReason: finishReason(choice),
       model: completion.model || request.model,
     };
+    return { answer, headers: response.headers };
   }
 
   describeFailure(error: unknown): FailureFacts | undefined {

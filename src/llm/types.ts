@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RateLimitReport } from './rate-limit-headers.js';
 
 export { addUsage, emptyUsage, promptTokens, type ProviderKind, type StageRole, type Usage } from '../provider-types.js';
 import type { StageRole, Usage } from '../provider-types.js';
@@ -18,6 +19,8 @@ export interface AdapterRequest {
   jsonSchema?: { name: string; schema: Record<string, unknown> };
   signal?: AbortSignal;
   timeoutMs: number;
+  /** Hears the provider's rate-limit headers, on an answer or an error, when it sent any. */
+  onRateLimits?: (report: RateLimitReport) => void;
 }
 
 export type FinishReason = 'stop' | 'length' | 'refusal' | 'other';
@@ -94,9 +97,15 @@ export interface FailureFacts {
 }
 
 /** One SDK speaking one wire format; errors it throws are read back by `describeFailure`. */
+/** An answer and the HTTP headers it came with (for the rate-limit headers). */
+export interface ProviderAnswer {
+  answer: AdapterResponse;
+  headers: Headers;
+}
+
 export interface ProviderClient {
   readonly acceptsJsonSchema: boolean;
-  call(request: AdapterRequest): Promise<AdapterResponse>;
+  call(request: AdapterRequest): Promise<ProviderAnswer>;
   /** Undefined when the error did not come from the SDK (a bug on our side: rethrown as is). */
   describeFailure(error: unknown): FailureFacts | undefined;
 }

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
+import { FakeRateLimits } from './rate-limits.js';
 
 export type Flavour = 'openai' | 'deepseek' | 'anthropic';
 
@@ -56,6 +57,8 @@ const defaultResponder: Responder = () => reply.json({ ok: true });
 export class FakeProviderServer {
   responder: Responder = defaultResponder;
   latencyMs = 0;
+  /** The rate-limit headers every answer carries, and optionally a requests-per-minute limit it enforces. */
+  readonly rateLimits = new FakeRateLimits();
   readonly requests: FakeRequest[] = [];
   private readonly queue: FakeReply[] = [];
   private readonly tally: Record<Flavour, number> = { openai: 0, deepseek: 0, anthropic: 0 };
@@ -128,6 +131,7 @@ export class FakeProviderServer {
     this.requests.length = 0;
     this.tally.openai = this.tally.deepseek = this.tally.anthropic = 0;
     this.responder = defaultResponder;
+    this.rateLimits.configure({});
   }
 
   async close(): Promise<void> {
@@ -151,8 +155,13 @@ export class FakeProviderServer {
     this.requests.push(request);
     this.tally[flavour] += 1;
     this.announceArrivals();
-    const next = this.queue.shift() ?? (await this.responder(request));
     const requestId = `req_fake_${++this.served}`;
+    const refusedForMs = this.rateLimits.refuse(flavour, request.model);
+    if (refusedForMs !== undefined) {
+      const headers = { 'x-request-id': requestId, ...this.rateLimits.current(flavour, request.model) };
+      return this.fail(c, flavour, { ...(reply.rateLimited(refusedForMs) as ErrorReply), message: 'Rate limit reached for requests per minute (fake).' }, headers);
+    }
+    const next = this.queue.shift() ?? (await this.responder(request));
 
     if (next.kind === 'hang') {
       await this.wait(undefined, c.req.raw.signal);
@@ -163,13 +172,17 @@ export class FakeProviderServer {
 
     const headers: Record<string, string> = { 'x-request-id': requestId };
     if (flavour === 'anthropic') headers['request-id'] = requestId;
-    if (next.kind === 'error') {
-      if (next.retryAfterMs !== undefined) headers['retry-after-ms'] = String(next.retryAfterMs);
-      if (next.retryAfterSeconds !== undefined) headers['retry-after'] = String(next.retryAfterSeconds);
-      return c.json(errorBody(flavour, next), next.status as 400, headers);
-    }
+    if (next.kind === 'error') return this.fail(c, flavour, next, { ...headers, ...this.rateLimits.current(flavour, request.model) });
     const usage = fillUsage(next, request);
+    const input = usage.input + usage.cached + usage.cacheWrite + usage.cacheWrite1h;
+    Object.assign(headers, this.rateLimits.spend(flavour, request.model, input, usage.output));
     return c.json(successBody(flavour, requestId, request.model, next, usage), 200, headers);
+  }
+
+  private fail(c: Context, flavour: Flavour, next: ErrorReply, headers: Record<string, string>): Response {
+    if (next.retryAfterMs !== undefined) headers['retry-after-ms'] = String(next.retryAfterMs);
+    if (next.retryAfterSeconds !== undefined) headers['retry-after'] = String(next.retryAfterSeconds);
+    return c.json(errorBody(flavour, next), next.status as 400, headers);
   }
 
   private announceArrivals(): void {
