@@ -46,6 +46,8 @@ export async function fakeBench(options: {
   budgetUsd: number;
   /** Writes inputs into the documents folder before the app starts. */
   prepare?: (docs: string) => Promise<void>;
+  /** The config file's `batch` section (batch mode). */
+  batch?: Record<string, number>;
 }): Promise<FakeBench> {
   const folder = await mkdtemp(path.join(os.tmpdir(), `distillery-bench-${options.name}-`));
   const docs = path.join(folder, 'docs');
@@ -53,7 +55,7 @@ export async function fakeBench(options: {
   await options.prepare?.(docs);
   const fake = await FakeProviderServer.start({ latencyMs: options.latencyMs ?? 0, responder: options.responder });
   const limits = { concurrency: 64, requests_per_minute: options.requestsPerMinute ?? 1_000_000 };
-  await writeFile(path.join(folder, 'config.json'), JSON.stringify({ providers: { deepseek: limits, anthropic: limits, openai: limits } }));
+  await writeFile(path.join(folder, 'config.json'), JSON.stringify({ providers: { deepseek: limits, anthropic: limits, openai: limits }, ...(options.batch ? { batch: options.batch } : {}) }));
   const config = loadConfig({
     cwd: folder,
     dotenv: false,

@@ -2,6 +2,7 @@
 import type { Config } from './config.js';
 import { createServices, type ServiceOptions, type Services } from './services.js';
 import { RunEngine } from './pipelines/engine.js';
+import type { BatchingOptions } from './pipelines/batching.js';
 import { runDistill } from './pipelines/distill/pipeline.js';
 import { runCascade } from './pipelines/cascade/pipeline.js';
 import { runEnsemble } from './pipelines/ensemble/pipeline.js';
@@ -16,9 +17,9 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function createApp(config: Readonly<Config>, options: ServiceOptions & { recover?: boolean } = {}): Promise<App> {
+export async function createApp(config: Readonly<Config>, options: ServiceOptions & { recover?: boolean; batching?: BatchingOptions } = {}): Promise<App> {
   const services = await createServices(config, options);
-  const engine = new RunEngine(services);
+  const engine = new RunEngine(services, options.batching);
   engine.register('distill', runDistill);
   engine.register('cascade', runCascade);
   engine.register('ensemble', runEnsemble);

@@ -32,14 +32,16 @@ Usage:
   distillery dashboard [--port 8787] [--host 127.0.0.1]
                                         serve --http and print the dashboard's address (budget, runs, review, export)
   distillery distill --input FILE [--pairs-per-chunk N] [--chunk-tokens N] [--overlap-tokens N]
-                     [--min-score N] [--max-usd N] [--dry-run]
+                     [--min-score N] [--max-usd N] [--dry-run] [--batch | --mode live|batch|auto] [--no-off-peak]
   distillery cascade --samples N --domain D [--target generated|approved] [--golden-fraction F]
                      [--stage-a-only] [--pairs-per-call N] [--min-score N] [--max-usd N] [--dry-run]
+                     [--batch | --mode M] [--no-off-peak]
                                         --target approved: N pairs approved (train plus golden), not N generated
                                         D: medical, legal, finance, software_engineering, customer_support,
                                         education, general, a template in DISTILLERY_HOME/domains, or free text
   distillery ensemble --prompts FILE | --run RUN_ID | --domain D [--samples N]
                      [--teachers provider/model,...] [--min-score N] [--min-agreement N] [--max-usd N] [--dry-run]
+                     [--batch | --mode M] [--no-off-peak]   batch: half price through the batch APIs, within 24 h
   distillery resume RUN_ID [--max-usd N]  continue a paused or interrupted run
                      [--drop-teachers provider/model,...]  (an ensemble, without a failed teacher)
                      [--api-key K]      (an evaluation whose candidate needs its key again)
@@ -98,6 +100,9 @@ const options = {
   month: { type: 'string' },
   budget: { type: 'string' },
   'next-month': { type: 'boolean' },
+  batch: { type: 'boolean' },
+  mode: { type: 'string' },
+  'no-off-peak': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -110,15 +115,21 @@ const commandFlags: Record<string, readonly (keyof typeof options)[]> = {
   budget: ['month'],
   plan: ['budget', 'next-month'],
   runs: ['status'],
-  distill: ['input', 'pairs-per-chunk', 'chunk-tokens', 'overlap-tokens', 'min-score', 'max-usd', 'dry-run'],
-  cascade: ['domain', 'samples', 'target', 'golden-fraction', 'stage-a-only', 'pairs-per-call', 'min-score', 'max-usd', 'dry-run'],
-  ensemble: ['prompts', 'run', 'domain', 'samples', 'teachers', 'min-score', 'min-agreement', 'max-usd', 'dry-run'],
+  distill: ['input', 'pairs-per-chunk', 'chunk-tokens', 'overlap-tokens', 'min-score', 'max-usd', 'dry-run', 'batch', 'mode', 'no-off-peak'],
+  cascade: ['domain', 'samples', 'target', 'golden-fraction', 'stage-a-only', 'pairs-per-call', 'min-score', 'max-usd', 'dry-run', 'batch', 'mode', 'no-off-peak'],
+  ensemble: ['prompts', 'run', 'domain', 'samples', 'teachers', 'min-score', 'min-agreement', 'max-usd', 'dry-run', 'batch', 'mode', 'no-off-peak'],
   eval: ['run', 'path', 'model', 'base-url', 'api-key', 'baseline', 'judge', 'max-usd', 'dry-run'],
   export: ['format', 'split', 'min-score', 'reasoning', 'system', 'style', 'base-model', 'language', 'name', 'path'],
   resume: ['max-usd', 'drop-teachers', 'api-key'],
 };
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+
+/** --batch is --mode batch; --no-off-peak sends DeepSeek calls at once in batch and auto mode. */
+function runMode(values: Values): { mode?: string; deepseek_off_peak?: boolean } {
+  if (values.batch && values.mode && values.mode !== 'batch') throw new DistilleryError('input_invalid', `--batch and --mode ${values.mode} disagree: pass one of them.`);
+  return { mode: values.batch ? 'batch' : values.mode, ...(values['no-off-peak'] ? { deepseek_off_peak: false } : {}) };
+}
 
 function number(values: Values, name: keyof Values): number | undefined {
   const raw = values[name];
@@ -156,6 +167,7 @@ async function startAndWatch(app: App, tool: Parameters<typeof runTool>[1], inpu
 /** The MCP server modules load here only: run commands (cascade, distill, ...) start without them. */
 async function serve(app: App, values: Values, dashboard = false): Promise<void> {
   app.engine.watchBudgetMonths();
+  void app.engine.resumeBatchesOut().catch((error) => app.services.log.warn('could not resume runs with batches out', { error: errorMessage(error) }));
   if (!values.http && !dashboard) {
     const [{ createServer }, { serveStdio }] = await Promise.all([import('./server.js'), import('@modelcontextprotocol/server/stdio')]);
     const handle = await serveStdio(() => createServer(app), { onerror: (error) => app.services.log.warn('stdio error', { error: error.message }) });
@@ -230,6 +242,7 @@ async function main(argv: string[]): Promise<number> {
         min_score: number(values, 'min-score'),
         max_usd: number(values, 'max-usd'),
         dry_run: values['dry-run'],
+        ...runMode(values),
       });
     }
     case 'cascade': {
@@ -244,6 +257,7 @@ async function main(argv: string[]): Promise<number> {
         min_score: number(values, 'min-score'),
         max_usd: number(values, 'max-usd'),
         dry_run: values['dry-run'],
+        ...runMode(values),
       });
     }
     case 'ensemble': {
@@ -257,6 +271,7 @@ async function main(argv: string[]): Promise<number> {
         min_agreement: number(values, 'min-agreement'),
         max_usd: number(values, 'max-usd'),
         dry_run: values['dry-run'],
+        ...runMode(values),
       });
     }
     case 'eval': {

@@ -45,6 +45,8 @@ export const priceRowSchema = z.strictObject({
   peak: priceRates
     .extend({ hours_utc: z.array(z.tuple([z.int().min(0).max(23), z.int().min(1).max(24)])), weekdays_only: z.boolean() })
     .optional(),
+  /** Batch API rates (OpenAI Batch, Anthropic Message Batches: half price); absent where the provider has none. */
+  batch: priceRates.extend({ cache_write: z.number().min(0).optional(), cache_write_1h: z.number().min(0).optional() }).optional(),
   /** Whole request billed at `multiplier` times once the prompt exceeds `above_prompt_tokens`. */
   long_context: z.strictObject({ above_prompt_tokens: z.int().min(1), multiplier: z.number().min(1) }).optional(),
   source: z.string().min(1),
@@ -65,6 +67,15 @@ const fileSchema = z.strictObject({
   providers: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), providerSchema).optional(),
   stages: z.partialRecord(z.enum(['generate', 'format', 'validate', 'judge']), stageSchema).optional(),
   prices: z.array(priceRowSchema).optional(),
+  batch: z
+    .strictObject({
+      auto_min_calls: z.int().min(0).max(1_000_000).optional(),
+      max_requests: z.int().min(1).max(100_000).optional(),
+      max_age_seconds: z.number().min(0).max(86_400).optional(),
+      poll_seconds: z.number().min(0).max(3600).optional(),
+      poll_max_seconds: z.number().min(0).max(86_400).optional(),
+    })
+    .optional(),
   limits: z.strictObject({ max_file_mb: z.number().positive().max(1024).optional() }).optional(),
 });
 export type ConfigFile = z.infer<typeof fileSchema>;
@@ -104,6 +115,11 @@ export interface Config {
   /** Rows from the config file; they take precedence over the shipped table. */
   priceOverrides: PriceRow[];
   maxFileBytes: number;
+  /**
+   * Batch mode: auto sends a stage to a batch API above `autoMinCalls` calls; a stage's batch is cut
+   * at `maxRequests` or `maxAgeMs` after its first request; polls start at `pollMs` and back off to `pollMaxMs`.
+   */
+  batch: { autoMinCalls: number; maxRequests: number; maxAgeMs: number; pollMs: number; pollMaxMs: number };
   token?: string;
   /** Every secret value in force, so output can be scrubbed of them. */
   secrets: string[];
@@ -249,6 +265,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     stages,
     priceOverrides: file.prices ?? [],
     maxFileBytes: Math.round((file.limits?.max_file_mb ?? 50) * 1024 * 1024),
+    batch: {
+      autoMinCalls: file.batch?.auto_min_calls ?? 200,
+      maxRequests: file.batch?.max_requests ?? 5000,
+      maxAgeMs: (file.batch?.max_age_seconds ?? 60) * 1000,
+      pollMs: (file.batch?.poll_seconds ?? 5) * 1000,
+      pollMaxMs: (file.batch?.poll_max_seconds ?? 300) * 1000,
+    },
     token,
     secrets,
   };

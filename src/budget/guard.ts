@@ -118,6 +118,20 @@ export class BudgetGuard {
     return reservation;
   }
 
+  /**
+   * Restores a hold that an earlier process made for requests it submitted in a batch still out at
+   * the provider. The money was checked against the cap when that hold was made and may be spent
+   * now whatever the budget says, so it is held again without a check, in its own month.
+   */
+  adopt(amountUsd: number, options: { runId?: string; month: string }): Reservation {
+    checkAmount('A reservation', amountUsd);
+    const reservation: Reservation = { id: this.#nextId++, amountUsd, month: options.month, useReserve: false };
+    if (options.runId !== undefined) reservation.runId = options.runId;
+    this.#holds.set(reservation.id, reservation);
+    this.#track(reservation, 1);
+    return reservation;
+  }
+
   /** Records the real cost (in the reservation's month) and releases the hold, even if the write fails. */
   async commit(reservation: Reservation, entry: Omit<LedgerEntry, 'month' | 'reservedUsd'>): Promise<void> {
     if (!this.#holds.delete(reservation.id)) {

@@ -10,34 +10,12 @@ export class AnthropicClient implements ProviderClient {
   private readonly client: Anthropic;
 
   constructor(provider: ProviderConfig, apiKey: string) {
-    this.client = new Anthropic({
-      apiKey,
-      baseURL: provider.baseUrl,
-      maxRetries: 0, // the engine owns retries and back-off
-      // Always explicit: without a timeout the SDK refuses large max_tokens ("Streaming is required").
-      timeout: provider.timeoutMs,
-      webhookKey: null,
-      fetchOptions: noRedirects,
-    });
+    this.client = anthropicSdk(provider, apiKey);
   }
 
   async call(request: AdapterRequest): Promise<ProviderAnswer> {
-    // No temperature: the API version this SDK sends rejects it.
-    const body: MessageCreateParamsNonStreaming = {
-      model: request.model,
-      max_tokens: request.maxOutputTokens,
-      messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
-    };
-    if (request.system) body.system = request.system;
-    if (request.jsonSchema) body.output_config = { format: { type: 'json_schema', schema: request.jsonSchema.schema } };
-    const { data: message, response } = await this.client.messages.create(body, { signal: request.signal, timeout: request.timeoutMs }).withResponse();
-    const answer: AdapterResponse = {
-      text: messageText(message),
-      usage: normaliseUsage(message.usage),
-      finishReason: finishReason(message.stop_reason),
-      model: message.model || request.model,
-    };
-    return { answer, headers: response.headers };
+    const { data: message, response } = await this.client.messages.create(messageBody(request), { signal: request.signal, timeout: request.timeoutMs }).withResponse();
+    return { answer: readMessage(message, request.model), headers: response.headers };
   }
 
   describeFailure(error: unknown): FailureFacts | undefined {
@@ -57,6 +35,42 @@ export class AnthropicClient implements ProviderClient {
     if (error instanceof AnthropicError) return { message: error.message };
     return undefined;
   }
+}
+
+/** The SDK client the adapter and the batch client share: no SDK retries, no redirects. */
+export function anthropicSdk(provider: ProviderConfig, apiKey: string): Anthropic {
+  return new Anthropic({
+    apiKey,
+    baseURL: provider.baseUrl,
+    maxRetries: 0, // the engine owns retries and back-off
+    // Always explicit: without a timeout the SDK refuses large max_tokens ("Streaming is required").
+    timeout: provider.timeoutMs,
+    webhookKey: null,
+    fetchOptions: noRedirects,
+  });
+}
+
+/** The Messages API body for a request: also the `params` of a Message Batches request. */
+export function messageBody(request: Pick<AdapterRequest, 'model' | 'system' | 'messages' | 'maxOutputTokens' | 'jsonSchema'>): MessageCreateParamsNonStreaming {
+  // No temperature: the API version this SDK sends rejects it.
+  const body: MessageCreateParamsNonStreaming = {
+    model: request.model,
+    max_tokens: request.maxOutputTokens,
+    messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+  };
+  if (request.system) body.system = request.system;
+  if (request.jsonSchema) body.output_config = { format: { type: 'json_schema', schema: request.jsonSchema.schema } };
+  return body;
+}
+
+/** A message (live, or a succeeded batch result's) as an adapter response. */
+export function readMessage(message: Message, requestedModel: string): AdapterResponse {
+  return {
+    text: messageText(message),
+    usage: normaliseUsage(message.usage),
+    finishReason: finishReason(message.stop_reason),
+    model: message.model || requestedModel,
+  };
 }
 
 /** `input_tokens` already excludes cache reads and writes; the 1h writes are split out of the writes. */

@@ -20,37 +20,19 @@ interface DeepSeekUsage {
 export class OpenAICompatibleClient implements ProviderClient {
   readonly acceptsJsonSchema: boolean;
   private readonly client: OpenAI;
-  private readonly isOpenAI: boolean;
+  readonly isOpenAI: boolean;
 
   constructor(provider: ProviderConfig, apiKey: string) {
     this.acceptsJsonSchema = !isDeepSeek(provider);
     this.isOpenAI = provider.name === 'openai' || /\/\/api\.openai\.com/i.test(provider.baseUrl);
-    this.client = new OpenAI({
-      apiKey,
-      baseURL: provider.baseUrl,
-      maxRetries: 0, // the engine owns retries and back-off
-      timeout: provider.timeoutMs,
-      // Explicit nulls keep the SDK from reading OPENAI_* variables: config.ts is the only reader of the environment.
-      adminAPIKey: null,
-      organization: null,
-      project: null,
-      webhookSecret: null,
-      fetchOptions: noRedirects,
-    });
+    this.client = openaiSdk(provider, apiKey);
   }
 
   async call(request: AdapterRequest): Promise<ProviderAnswer> {
     const { data: completion, response } = await this.client.chat.completions
-      .create(this.body(request), { signal: request.signal, timeout: request.timeoutMs })
+      .create(chatBody(request, this), { signal: request.signal, timeout: request.timeoutMs })
       .withResponse();
-    const choice = completion.choices?.[0];
-    const answer: AdapterResponse = {
-      text: choice?.message?.content ?? '',
-      usage: normaliseUsage(completion.usage),
-      finishReason: finishReason(choice),
-      model: completion.model || request.model,
-    };
-    return { answer, headers: response.headers };
+    return { answer: readCompletion(completion, request.model), headers: response.headers };
   }
 
   describeFailure(error: unknown): FailureFacts | undefined {
@@ -71,22 +53,50 @@ export class OpenAICompatibleClient implements ProviderClient {
     if (error instanceof OpenAIError) return { message: error.message };
     return undefined;
   }
+}
 
-  private body(request: AdapterRequest): ChatCompletionCreateParamsNonStreaming {
-    const messages: ChatCompletionMessageParam[] = [];
-    if (request.system) messages.push({ role: 'system', content: request.system });
-    for (const message of request.messages) messages.push({ role: message.role, content: message.content });
-    const body: ChatCompletionCreateParamsNonStreaming = { model: request.model, messages };
-    // OpenAI deprecated max_tokens; compatible servers (DeepSeek, vLLM, Ollama) still expect it.
-    if (this.isOpenAI) body.max_completion_tokens = request.maxOutputTokens;
-    else body.max_tokens = request.maxOutputTokens;
-    if (request.jsonSchema) {
-      body.response_format = this.acceptsJsonSchema
-        ? { type: 'json_schema', json_schema: { name: request.jsonSchema.name, strict: true, schema: request.jsonSchema.schema } }
-        : { type: 'json_object' };
-    }
-    return body;
+/** The SDK client the adapter and the batch client share: no SDK retries, no environment, no redirects. */
+export function openaiSdk(provider: ProviderConfig, apiKey: string): OpenAI {
+  return new OpenAI({
+    apiKey,
+    baseURL: provider.baseUrl,
+    maxRetries: 0, // the engine owns retries and back-off
+    timeout: provider.timeoutMs,
+    // Explicit nulls keep the SDK from reading OPENAI_* variables: config.ts is the only reader of the environment.
+    adminAPIKey: null,
+    organization: null,
+    project: null,
+    webhookSecret: null,
+    fetchOptions: noRedirects,
+  });
+}
+
+/** The chat completion body for a request: also the `body` of an OpenAI Batch input line. */
+export function chatBody(request: Pick<AdapterRequest, 'model' | 'system' | 'messages' | 'maxOutputTokens' | 'jsonSchema'>, target: { isOpenAI: boolean; acceptsJsonSchema: boolean }): ChatCompletionCreateParamsNonStreaming {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (request.system) messages.push({ role: 'system', content: request.system });
+  for (const message of request.messages) messages.push({ role: message.role, content: message.content });
+  const body: ChatCompletionCreateParamsNonStreaming = { model: request.model, messages };
+  // OpenAI deprecated max_tokens; compatible servers (DeepSeek, vLLM, Ollama) still expect it.
+  if (target.isOpenAI) body.max_completion_tokens = request.maxOutputTokens;
+  else body.max_tokens = request.maxOutputTokens;
+  if (request.jsonSchema) {
+    body.response_format = target.acceptsJsonSchema
+      ? { type: 'json_schema', json_schema: { name: request.jsonSchema.name, strict: true, schema: request.jsonSchema.schema } }
+      : { type: 'json_object' };
   }
+  return body;
+}
+
+/** A chat completion (live, or a batch output line's body) as an adapter response. */
+export function readCompletion(completion: ChatCompletion, requestedModel: string): AdapterResponse {
+  const choice = completion.choices?.[0];
+  return {
+    text: choice?.message?.content ?? '',
+    usage: normaliseUsage(completion.usage),
+    finishReason: finishReason(choice),
+    model: completion.model || requestedModel,
+  };
 }
 
 /** `prompt_tokens` includes cached and cache-write tokens; ours exclude them from inputTokens. */

@@ -87,20 +87,35 @@ export interface Rates {
   peak: boolean;
 }
 
+/** Live calls, or the providers' batch APIs (half price, answered within 24 h). */
+export type PriceTier = 'live' | 'batch';
+
+/** The first moment at or after `at` outside the row's peak windows (DeepSeek's off-peak discount). */
+export function offPeakFrom(row: PriceRow, at: Date): Date {
+  const next = new Date(at);
+  // Peak windows are whole UTC hours, so stepping to the next hour boundary at most a week ahead finds it.
+  for (let hours = 0; hours < 24 * 7 && isPeak(row, next); hours++) next.setUTCHours(next.getUTCHours() + 1, 0, 0, 0);
+  return next;
+}
+
 /**
  * USD per 1M tokens in force at `at`. Missing cache-write rates follow Anthropic's rule on anthropic
  * rows (1.25x input for 5 minutes, 2x for 1 hour); other providers bill cache writes at the input rate.
+ * The batch tier uses the row's batch rates, which have no peak hours.
  */
-export function ratesAt(row: PriceRow, at: Date): Rates {
-  const peak = isPeak(row, at);
-  const base = peak && row.peak ? row.peak : row;
+export function ratesAt(row: PriceRow, at: Date, tier: PriceTier = 'live'): Rates {
+  const batch = tier === 'batch' ? row.batch : undefined;
+  if (tier === 'batch' && !batch) throw new PriceMissingError(row.provider, `${row.model} (batch)`);
+  const peak = !batch && isPeak(row, at);
+  const base = batch ?? (peak && row.peak ? row.peak : row);
+  const writes = batch ?? row;
   const isAnthropic = row.provider === 'anthropic';
   return {
     input: base.input,
     cachedInput: base.cached_input,
     output: base.output,
-    cacheWrite: row.cache_write ?? (isAnthropic ? base.input * 1.25 : base.input),
-    cacheWrite1h: row.cache_write_1h ?? (isAnthropic ? base.input * 2 : (row.cache_write ?? base.input)),
+    cacheWrite: writes.cache_write ?? (isAnthropic ? base.input * 1.25 : base.input),
+    cacheWrite1h: writes.cache_write_1h ?? (isAnthropic ? base.input * 2 : (writes.cache_write ?? base.input)),
     peak,
   };
 }
@@ -110,8 +125,8 @@ function longContextMultiplier(row: PriceRow, prompt: number): number {
 }
 
 /** The exact cost of one answered call, unrounded. */
-export function costUsd(row: PriceRow, usage: Usage, at: Date): number {
-  const rates = ratesAt(row, at);
+export function costUsd(row: PriceRow, usage: Usage, at: Date, tier: PriceTier = 'live'): number {
+  const rates = ratesAt(row, at, tier);
   const perMillion =
     usage.inputTokens * rates.input +
     usage.cachedInputTokens * rates.cachedInput +
@@ -126,8 +141,8 @@ export function costUsd(row: PriceRow, usage: Usage, at: Date): number {
  * rate (the input rate, or a cache-write rate where that is higher, since providers may write the
  * cache unasked) plus every allowed output token, with the long-context multiplier applied.
  */
-export function worstCaseUsd(row: PriceRow, promptTokenCount: number, maxOutputTokens: number, at: Date): number {
-  const rates = ratesAt(row, at);
+export function worstCaseUsd(row: PriceRow, promptTokenCount: number, maxOutputTokens: number, at: Date, tier: PriceTier = 'live'): number {
+  const rates = ratesAt(row, at, tier);
   const promptRate = Math.max(rates.input, rates.cachedInput, rates.cacheWrite, rates.cacheWrite1h);
   const perMillion = promptTokenCount * promptRate + maxOutputTokens * rates.output;
   return (perMillion / 1e6) * longContextMultiplier(row, promptTokenCount);

@@ -10,9 +10,13 @@ import { randomBytes } from 'node:crypto';
 import type { Catalog, RunKind, RunParams, RunPause, RunRecord, RunStatus } from '../store/catalog.js';
 import { BudgetError, DistilleryError, InputError, ProviderError, errorMessage } from '../errors.js';
 import { CallFailedError } from '../llm/client.js';
-import type { LlmRequest } from '../llm/types.js';
+import { addUsage, emptyUsage, type LlmRequest, type StageRole, type Usage } from '../llm/types.js';
 import { stableKey } from '../util/hash.js';
-import { CallJournal } from './journal.js';
+import { CallJournal, type JournalRecord } from './journal.js';
+import { RunBatcher, batchedCall, type BatchingOptions, type RunMode } from './batching.js';
+import { waitForOffPeak } from './off-peak.js';
+import { hasBatchesOut } from './batch-journal.js';
+import { sleep } from '../util/sleep.js';
 import { Progress } from './progress.js';
 import { runDir } from './run-files.js';
 import type { Services } from '../services.js';
@@ -41,6 +45,8 @@ export interface RunContext<P extends RunParams = RunParams> {
   checkFailures(stage: string): void;
   /** An earlier run by id or name, its folder, and whether it is still running (an ensemble may take its prompts from one). */
   otherRun(reference: string): { run: RunRecord; dir: string; active: boolean };
+  /** Calls a stage keeps in flight: `live` for live calls, a batch's worth when the stage goes to a batch API. */
+  window(stage: string, role: StageRole, live: number): number;
 }
 
 /** What a pipeline returns: the metrics written to metrics.json and the headline numbers. */
@@ -74,6 +80,7 @@ interface ActiveRun {
   progress: Progress;
   done: Promise<RunRecord>;
   stop?: RunStop;
+  batcher?: RunBatcher;
 }
 
 export class RunEngine extends EventEmitter {
@@ -83,7 +90,7 @@ export class RunEngine extends EventEmitter {
   private nextMonthCheck: ScheduledCheck | undefined;
   private watchingMonths = false;
 
-  constructor(private readonly services: Services) {
+  constructor(private readonly services: Services, private readonly batching: BatchingOptions = {}) {
     super();
   }
 
@@ -162,10 +169,30 @@ export class RunEngine extends EventEmitter {
     return this.active.get(runId)?.progress;
   }
 
+  /** The batches of an active run (provider, id, requests, state, counts, times). */
+  liveBatches(runId: string) {
+    return this.active.get(runId)?.batcher?.views();
+  }
+
   /** Resolves when the run stops for any reason (completed, paused, cancelled, failed). */
   async wait(runId: string): Promise<RunRecord> {
     const active = this.active.get(runId);
     return active ? active.done : this.get(runId);
+  }
+
+  /**
+   * Runs that stopped with batches still out at a provider (the process was closed or killed): resumed
+   * at serve's start, so those batches are polled and their runs carried on.
+   */
+  async resumeBatchesOut(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const run of this.services.catalog.listRuns({ status: 'interrupted' })) {
+      if (this.active.has(run.id) || !(await hasBatchesOut(this.runDir(run.id)))) continue;
+      await this.resume(run.id);
+      resumed.push(run.id);
+    }
+    if (resumed.length) this.services.log.info('resumed runs with batches out', { runIds: resumed });
+    return resumed;
   }
 
   /** Resumes runs paused for budget that the budget can now cover (after a raise or a new month). */
@@ -240,20 +267,27 @@ export class RunEngine extends EventEmitter {
     const dir = this.runDir(run.id);
     let journal: CallJournal | undefined;
     const persist = async (patch: Partial<RunRecord> = {}) => {
-      const record = await catalog.patchRun(run.id, { progress: { ...entry.progress.snapshot(), etaSeconds: entry.progress.etaSeconds() }, spentUsd: ledger.runSpent(run.id), ...patch });
+      const batches = entry.batcher?.views() ?? [];
+      const record = await catalog.patchRun(run.id, { progress: { ...entry.progress.snapshot(), etaSeconds: entry.progress.etaSeconds(), ...(batches.length ? { batches } : {}) }, spentUsd: ledger.runSpent(run.id), ...patch });
       this.emit('progress', record);
       return record;
     };
     const timer = setInterval(() => void persist().catch(() => undefined), 1000);
     timer.unref();
+    const runCapUsd = run.params.max_usd;
     try {
       journal = await CallJournal.open(dir);
+      entry.batcher = await RunBatcher.open(this.services, run.id, dir, runCapUsd, this.batching);
       const context = this.context(run, dir, journal, entry);
       const metrics = await pipeline(context);
+      await entry.batcher.finish('drain');
       if (entry.stop) throw entry.stop;
-      return await persist({ status: 'completed', finishedAt: new Date().toISOString(), progress: { ...entry.progress.snapshot(), metrics } });
+      const batches = entry.batcher.views();
+      return await persist({ status: 'completed', finishedAt: new Date().toISOString(), progress: { ...entry.progress.snapshot(), metrics, ...(batches.length ? { batches } : {}) } });
     } catch (error) {
       const stop = entry.stop ?? (error instanceof RunStop ? error : undefined);
+      // Batches out are seen to the end (cancelled first on cancel_run), so their cost is in the ledger before the run stops; a process that is going leaves them for the next one.
+      await entry.batcher?.finish(stop?.status === 'cancelled' ? 'cancel' : stop?.status === 'interrupted' ? 'leave' : 'drain').catch((failure) => this.services.log.warn('batches could not be finished', { runId: run.id, error: errorMessage(failure) }));
       if (stop) return await persist({ status: stop.status, pause: stop.pause, ...(stop.status === 'cancelled' ? { finishedAt: new Date().toISOString() } : {}) });
       const code = (error as NodeJS.ErrnoException).code;
       if (code && writeErrorCodes.has(code)) {
@@ -270,13 +304,17 @@ export class RunEngine extends EventEmitter {
   }
 
   private context(run: RunRecord, dir: string, journal: CallJournal, entry: ActiveRun): RunContext {
-    const { llm } = this.services;
+    const { llm, config } = this.services;
     const { controller, progress } = entry;
-    const runCapUsd = run.params.max_usd;
+    const batcher = entry.batcher!;
+    const mode = (run.params.mode as RunMode | undefined) ?? 'live';
     const stop = (value: RunStop): never => {
       entry.stop ??= value;
+      batcher.stopWaiting(entry.stop);
       throw entry.stop;
     };
+    controller.signal.addEventListener('abort', () => batcher.stopWaiting(entry.stop ?? new RunStop('cancelled')), { once: true });
+    const batched = (stage: string, role: StageRole) => RunBatcher.wants(mode, llm.resolve(role), progress.stage(stage).total ?? 0, config);
     return {
       runId: run.id,
       params: run.params,
@@ -296,48 +334,79 @@ export class RunEngine extends EventEmitter {
           stop(new RunStop('paused', { reason: 'failures', message: `${failed} of ${done} ${stage} items failed (${reasons}). Check the provider and model in check_setup, then resume_run.`, figures: { failed, done } }));
         }
       },
-      call: async <T>(spec: CallSpec<T>): Promise<CallOutcome<T>> => {
-        const target = llm.resolve(spec.role, spec.target);
-        const key = stableKey(spec.stage, spec.sampleKey, spec.promptHash, target.provider.name, target.model);
-        const recorded = journal.take(key);
-        if (recorded) {
-          progress.cost(spec.stage, recorded.costUsd, recorded.usage, true);
-          progress.retried(recorded.retries ?? []);
-          return recorded.outcome === 'ok'
-            ? { ok: true, value: recorded.value as T, costUsd: recorded.costUsd, replayed: true, provider: recorded.provider, model: recorded.model }
-            : { ok: false, reason: recorded.reason ?? 'failed', message: recorded.message ?? 'failed', costUsd: recorded.costUsd };
-        }
-        if (entry.stop) throw entry.stop;
-        const base = { key, stage: spec.stage, sampleKey: spec.sampleKey, provider: target.provider.name, model: target.model, at: new Date().toISOString() };
-        try {
-          const result = await llm.complete(
-            { ...spec, runId: run.id, signal: controller.signal },
-            { runCapUsd, onResult: (answer) => journal.record({ ...base, outcome: 'ok', value: answer.value, usage: answer.usage, costUsd: answer.costUsd, attempts: answer.attempts, retries: answer.retries }) },
-          );
-          progress.cost(spec.stage, result.costUsd, result.usage, false);
-          progress.retried(result.retries);
-          return { ok: true, value: result.value, costUsd: result.costUsd, replayed: false, provider: result.provider, model: result.model };
-        } catch (error) {
-          if (entry.stop) throw entry.stop;
-          if (error instanceof BudgetError) {
-            const scope = error.figures.scope;
-            return stop(new RunStop('paused', { reason: 'budget', message: error.message, figures: { needed_usd: error.figures.neededUsd, available_usd: error.figures.availableUsd, ...(scope === 'run' ? { scope_run: 1 } : {}) } }));
-          }
-          if (error instanceof ProviderError && error.kind === 'cancelled') return stop(new RunStop('cancelled'));
-          if (error instanceof ProviderError && error.isFatal) return stop(new RunStop('paused', { reason: 'provider', message: error.message }));
-          if (error instanceof CallFailedError || error instanceof ProviderError) {
-            const failure = error instanceof CallFailedError
-              ? { reason: error.reason, message: error.message, usage: error.usage, costUsd: error.costUsd, attempts: error.attempts, retries: error.retries }
-              : { reason: error.code, message: error.message, usage: { inputTokens: 0, cachedInputTokens: 0, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: 0 }, costUsd: 0, attempts: 1 };
-            await journal.record({ ...base, outcome: 'failed', ...failure });
-            progress.cost(spec.stage, failure.costUsd, failure.usage, false);
-            progress.retried(failure.retries ?? []);
-            return { ok: false, reason: failure.reason, message: failure.message, costUsd: failure.costUsd };
-          }
-          throw error;
-        }
-      },
+      window: (stage, role, live) => (batched(stage, role) ? Math.max(live, config.batch.maxRequests) : live),
+      call: <T>(spec: CallSpec<T>) => this.call(spec, run, journal, entry, mode, stop),
     };
+  }
+
+  /** One call: from the journal, through a batch, or live (after DeepSeek's off-peak wait in batch and auto mode). */
+  private async call<T>(spec: CallSpec<T>, run: RunRecord, journal: CallJournal, entry: ActiveRun, mode: RunMode, stop: (value: RunStop) => never): Promise<CallOutcome<T>> {
+    const { llm, config } = this.services;
+    const { progress, batcher } = entry;
+    const target = llm.resolve(spec.role, spec.target);
+    const key = stableKey(spec.stage, spec.sampleKey, spec.promptHash, target.provider.name, target.model);
+    const recorded = journal.take(key);
+    if (recorded) {
+      progress.cost(spec.stage, recorded.costUsd, recorded.usage, true);
+      progress.retried(recorded.retries ?? []);
+      return recorded.outcome === 'ok'
+        ? { ok: true, value: recorded.value as T, costUsd: recorded.costUsd, replayed: true, provider: recorded.provider, model: recorded.model }
+        : { ok: false, reason: recorded.reason ?? 'failed', message: recorded.message ?? 'failed', costUsd: recorded.costUsd };
+    }
+    if (entry.stop) throw entry.stop;
+    const base = { key, stage: spec.stage, sampleKey: spec.sampleKey, provider: target.provider.name, model: target.model, at: new Date().toISOString() };
+    const prior = { costUsd: 0, usage: emptyUsage(), retries: [] as string[] };
+    try {
+      if (batcher && RunBatcher.wants(mode, target, progress.stage(spec.stage).total ?? 0, config)) {
+        const answer = await batchedCall(batcher, key, spec, target);
+        if (answer.ok) {
+          await journal.record({ ...base, outcome: 'ok', value: answer.value, usage: answer.usage, costUsd: answer.costUsd, attempts: 1, retries: [] });
+          progress.cost(spec.stage, answer.costUsd, answer.usage, false);
+          return { ok: true, value: answer.value, costUsd: answer.costUsd, replayed: false, provider: target.provider.name, model: target.model };
+        }
+        // Errored, expired or unusable: sent again live, where retries and the re-ask apply; counted under its reason.
+        Object.assign(prior, { costUsd: answer.costUsd, usage: answer.usage, retries: [answer.retry] });
+      } else if (mode !== 'live' && run.params.deepseek_off_peak !== false && target.price.peak) {
+        const clock = { now: () => this.batching.now?.() ?? new Date(), sleep: this.batching.sleep ?? sleep };
+        if ((await waitForOffPeak(target.price, clock, entry.controller.signal)) > 0) progress.count('off_peak_waits');
+      }
+      return await this.live(spec, run, journal, entry, base, prior);
+    } catch (error) {
+      if (entry.stop) throw entry.stop;
+      if (error instanceof BudgetError) {
+        const scope = error.figures.scope;
+        return stop(new RunStop('paused', { reason: 'budget', message: error.message, figures: { needed_usd: error.figures.neededUsd, available_usd: error.figures.availableUsd, ...(scope === 'run' ? { scope_run: 1 } : {}) } }));
+      }
+      if (error instanceof ProviderError && error.kind === 'cancelled') return stop(new RunStop('cancelled'));
+      if (error instanceof ProviderError && error.isFatal) return stop(new RunStop('paused', { reason: 'provider', message: error.message }));
+      if (error instanceof CallFailedError || error instanceof ProviderError) {
+        const failure = error instanceof CallFailedError
+          ? { reason: error.reason, message: error.message, usage: addUsage(prior.usage, error.usage), costUsd: prior.costUsd + error.costUsd, attempts: error.attempts, retries: [...prior.retries, ...error.retries] }
+          : { reason: error.code, message: error.message, usage: prior.usage, costUsd: prior.costUsd, attempts: 1, retries: prior.retries };
+        await journal.record({ ...base, outcome: 'failed', ...failure });
+        progress.cost(spec.stage, failure.costUsd, failure.usage, false);
+        progress.retried(failure.retries);
+        return { ok: false, reason: failure.reason, message: failure.message, costUsd: failure.costUsd };
+      }
+      throw error;
+    }
+  }
+
+  private async live<T>(spec: CallSpec<T>, run: RunRecord, journal: CallJournal, entry: ActiveRun, base: Omit<JournalRecord, 'outcome' | 'usage' | 'costUsd' | 'attempts'>, prior: { costUsd: number; usage: Usage; retries: string[] }): Promise<CallOutcome<T>> {
+    const runCapUsd = run.params.max_usd;
+    const { progress, batcher } = entry;
+    batcher?.liveStarted();
+    try {
+      const result = await this.services.llm.complete(
+        { ...spec, runId: run.id, signal: entry.controller.signal },
+        { runCapUsd, onResult: (answer) => journal.record({ ...base, outcome: 'ok', value: answer.value, usage: addUsage(prior.usage, answer.usage), costUsd: prior.costUsd + answer.costUsd, attempts: answer.attempts, retries: [...prior.retries, ...answer.retries] }) },
+      );
+      progress.cost(spec.stage, prior.costUsd + result.costUsd, addUsage(prior.usage, result.usage), false);
+      progress.retried([...prior.retries, ...result.retries]);
+      return { ok: true, value: result.value, costUsd: prior.costUsd + result.costUsd, replayed: false, provider: result.provider, model: result.model };
+    } finally {
+      batcher?.liveEnded();
+    }
   }
 }
 

@@ -101,6 +101,7 @@ export function calibrateDistill(history: PastRun[], estimate: DistillEstimate):
   return {
     ...estimate,
     costUsd: result.costUsd,
+    costBatchUsd: scale(estimate.costBatchUsd, result.ratio),
     costByStageUsd: { generate: scale(estimate.costByStageUsd.generate, result.ratio), validate: scale(estimate.costByStageUsd.validate, result.ratio) },
     basis: `${result.basis}; the token estimate came from ${estimate.basis}`,
     calibration: result.calibration,
@@ -120,6 +121,7 @@ export function calibrateEnsemble(history: PastRun[], estimate: EnsembleEstimate
   return {
     ...estimate,
     costUsd: result.costUsd,
+    costBatchUsd: scale(estimate.costBatchUsd, result.ratio),
     costByStageUsd: { prompts: scale(stages.prompts, result.ratio), answer: scale(stages.answer, result.ratio), judge: scale(stages.judge, result.ratio) },
     costPerSampleUsd: scale(estimate.costPerSampleUsd, result.ratio),
     basis: `${result.basis}; the token estimate came from ${estimate.basis}`,
@@ -138,7 +140,7 @@ export function calibrateCascade(history: PastRun[], estimate: CascadeEstimate, 
   });
   if (!result.calibration) return { ...estimate, calibration: null };
   const byStage = Object.fromEntries(Object.entries(estimate.costByStageUsd).map(([stage, range]) => [stage, scale(range, result.ratio)])) as CascadeEstimate['costByStageUsd'];
-  return { ...estimate, costUsd: result.costUsd, costByStageUsd: byStage, basis: `${result.basis}; the token estimate came from ${estimate.basis}`, calibration: result.calibration };
+  return { ...estimate, costUsd: result.costUsd, costBatchUsd: scale(estimate.costBatchUsd, result.ratio), costByStageUsd: byStage, basis: `${result.basis}; the token estimate came from ${estimate.basis}`, calibration: result.calibration };
 }
 
 /** For the start tools: history read once per call (completed runs are cached). */

@@ -18,6 +18,7 @@ import { defaultPairsPerCall } from '../pipelines/cascade/plan.js';
 import { cascadeTargets } from '../pipelines/cascade/target.js';
 import type { CascadeParams } from '../pipelines/cascade/params.js';
 import { checkRunFits } from './budget-fit.js';
+import { costForMode, runModeInput, runModeParams } from '../pipelines/run-mode.js';
 
 
 export const cascadeInput = z.object({
@@ -30,6 +31,7 @@ export const cascadeInput = z.object({
   min_score: z.number().min(0).max(10).optional().describe(`Approve a pair when the judge scores it at least this, of 10 (default ${defaultMinScore}).`),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate calls, tokens and cost; spend nothing. Works without API keys.'),
+  ...runModeInput,
 });
 export type CascadeInput = z.infer<typeof cascadeInput>;
 
@@ -102,7 +104,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
 
   const roles = stageAOnly ? (['generate'] as const) : (['generate', 'format', 'validate'] as const);
   for (const role of roles) services.llm.requireKey(services.llm.resolve(role));
-  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `a cascade of ${input.samples.toLocaleString('en-US')} ${approval ? 'approved ' : ''}${view.name} samples`, lower: `Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}` }, outcome.warnings);
+  checkRunFits(services, costForMode(estimate, input.mode), { availableUsd, maxUsd: input.max_usd }, { what: `a cascade of ${input.samples.toLocaleString('en-US')} ${approval ? 'approved ' : ''}${view.name} samples`, lower: `Lower samples${stageAOnly ? '' : ', use stage_a_only: true for raw pairs only'}` }, outcome.warnings);
   const params: CascadeParams = {
     domain: { input: domain.input, kind: domain.kind, name: domain.name, ...(domain.template ? { template: domain.template } : {}) },
     samples: input.samples,
@@ -112,6 +114,7 @@ export async function startCascade(services: Services, engine: RunEngine, input:
     pairs_per_call: pairsPerCall,
     min_score: input.min_score ?? defaultMinScore,
     max_usd: input.max_usd,
+    ...runModeParams(input),
   };
   const label = domain.kind === 'free_text' && domain.input.length > 40 ? `${domain.input.slice(0, 40)}...` : domain.name;
   outcome.run = await engine.start('cascade', `${label} x${input.samples}${approval ? ' approved' : stageAOnly ? ' stage A' : ''} ${new Date().toISOString().slice(0, 10)}`, params);

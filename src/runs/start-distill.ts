@@ -14,6 +14,7 @@ import { estimateDistill } from '../pipelines/distill/estimate.js';
 import { calibratedDistillEstimate, type CalibratedDistillEstimate } from '../planning/calibration.js';
 import type { DistillParams } from '../pipelines/distill/pipeline.js';
 import { checkRunFits } from './budget-fit.js';
+import { costForMode, runModeInput, runModeParams } from '../pipelines/run-mode.js';
 import { readSource, resolveInputs, type DistillSource, type SourceChunk } from '../pipelines/distill/inputs.js';
 
 export const distillInput = z.object({
@@ -24,6 +25,7 @@ export const distillInput = z.object({
   min_score: z.number().min(0).max(10).optional().describe(`Approve a pair when the judge scores it at least this, of 10 (default ${defaultMinScore}).`),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate chunks, calls, tokens and cost, and show the first chunks as extracted; spend nothing. Works without API keys.'),
+  ...runModeInput,
 });
 export type DistillInput = z.infer<typeof distillInput>;
 
@@ -59,7 +61,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
   if (input.dry_run) return outcome;
 
   for (const role of ['generate', 'validate'] as const) services.llm.requireKey(services.llm.resolve(role));
-  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `distilling ${name}`, lower: 'Lower pairs_per_chunk or distill a smaller document' }, outcome.warnings);
+  checkRunFits(services, costForMode(estimate, input.mode), { availableUsd, maxUsd: input.max_usd }, { what: `distilling ${name}`, lower: 'Lower pairs_per_chunk or distill a smaller document' }, outcome.warnings);
   const params: DistillParams = {
     document: { ...documents[0]!.ref, sha256: documents[0]!.sha256, name: documents[0]!.name.split(/[\\/]/).pop()! },
     documents: documents.map((document) => ({ ...document.ref, sha256: document.sha256, name: document.name })),
@@ -69,6 +71,7 @@ export async function startDistill(services: Services, engine: RunEngine, input:
     overlap_tokens: overlapTokens,
     min_score: input.min_score ?? defaultMinScore,
     max_usd: input.max_usd,
+    ...runModeParams(input),
   };
   outcome.run = await engine.start('distill', `${name} ${new Date().toISOString().slice(0, 10)}`, params);
   return outcome;

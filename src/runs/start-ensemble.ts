@@ -14,6 +14,7 @@ import { promptsFromFile, promptsFromRun, promptsHash, selectPrompts, type Loade
 import type { EnsembleParams, PromptSource } from '../pipelines/ensemble/teacher-prompts.js';
 import { parseTeacher, resolveTeachers } from '../pipelines/ensemble/teachers.js';
 import { checkRunFits } from './budget-fit.js';
+import { costForMode, runModeInput, runModeParams } from '../pipelines/run-mode.js';
 
 export const defaultDomainSamples = 20;
 
@@ -27,6 +28,7 @@ export const ensembleInput = z.object({
   min_agreement: z.number().min(0).max(1).optional().describe('Below this agreement (0-1) a sample goes to review as pending instead of being approved or rejected (default 0.5).'),
   max_usd: z.number().positive().max(100_000).optional().describe('Hard cap for this run in US dollars; the run pauses instead of going over.'),
   dry_run: z.boolean().optional().describe('Only estimate prompts, calls, tokens and cost; spend nothing. Works without API keys.'),
+  ...runModeInput,
 });
 export type EnsembleInput = z.infer<typeof ensembleInput>;
 
@@ -85,7 +87,7 @@ export async function startEnsemble(services: Services, engine: RunEngine, input
   for (const teacher of teachers) services.llm.requireKey(services.llm.resolve('generate', parseTeacher(teacher)));
   services.llm.requireKey(services.llm.resolve('judge'));
   if (source.kind === 'domain') services.llm.requireKey(services.llm.resolve('generate'));
-  checkRunFits(services, estimate.costUsd, { availableUsd, maxUsd: input.max_usd }, { what: `an ensemble of ${teachers.length} teachers on ${count} prompts`, lower: 'Lower samples, use fewer teachers' }, outcome.warnings);
+  checkRunFits(services, costForMode(estimate, input.mode), { availableUsd, maxUsd: input.max_usd }, { what: `an ensemble of ${teachers.length} teachers on ${count} prompts`, lower: 'Lower samples, use fewer teachers' }, outcome.warnings);
   const params: EnsembleParams = {
     source,
     ...(input.samples !== undefined || source.kind === 'domain' ? { samples: count } : {}),
@@ -94,6 +96,7 @@ export async function startEnsemble(services: Services, engine: RunEngine, input
     min_agreement: input.min_agreement ?? 0.5,
     ...(input.max_usd !== undefined ? { max_usd: input.max_usd } : {}),
     ...(loaded ? { prompts_sha256: promptsHash(loaded.prompts) } : {}),
+    ...runModeParams(input),
   };
   outcome.run = await engine.start('ensemble', name, params);
   return outcome;

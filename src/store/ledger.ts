@@ -24,6 +24,8 @@ export interface LedgerEntry {
   error?: string;
   durationMs: number;
   peak?: boolean;
+  /** The provider batch id, for a result of a batch API (billed at batch rates). */
+  batch?: string;
 }
 
 export interface MonthTotals {

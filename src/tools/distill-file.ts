@@ -4,7 +4,7 @@ import { distillInput, startDistill } from '../runs/start-distill.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
-import { calibrationNote, startReply } from './start-reply.js';
+import { calibrationNote, liveAndBatch, startReply } from './start-reply.js';
 import { costRangeSchema as range } from '../pipelines/cost-range.js';
 import { describeSource } from '../pipelines/distill/inputs.js';
 import { chunkOutput, chunkView, documentLines, documentOutput, documentView, firstChunksText } from './document-view.js';
@@ -32,6 +32,7 @@ export const distillFileTool = defineTool({
       calls: z.object({ generate: z.number(), validate: z.number(), total: z.number() }),
       tokens: z.object({ input: z.number(), output: z.number() }),
       cost_usd: range,
+      cost_batch_usd: range.describe('The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek.'),
       cost_by_stage_usd: z.object({ generate: range, validate: range }),
       expected_approved_pairs: z.number(),
       models: z.object({ generate: z.string(), validate: z.string() }),
@@ -47,7 +48,7 @@ export const distillFileTool = defineTool({
     const { estimate } = outcome;
     const listed = outcome.documents.length > 1 ? `\n${documentLines(outcome.documents).join('\n')}\n` : ' ';
     const extracted = outcome.documents.length === 1 ? ` Read as ${describeSource(outcome.documents[0]!.report)}.` : '';
-    const plan = `${outcome.document.relative}:${listed}${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${usdRange(estimate.costUsd)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.${extracted}`;
+    const plan = `${outcome.document.relative}:${listed}${count(estimate.chunks, 'chunk')}, about ${count(estimate.pairs, 'pair')} to generate and validate in ${count(estimate.calls.total, 'call')}, ${liveAndBatch(estimate)}${calibrationNote(estimate)}; about ${estimate.expectedApprovedPairs} pairs expected to pass. ${usd(outcome.availableUsd)} is available this month.${extracted}`;
     return {
       text: startReply('distill_file', outcome.run, plan, outcome.warnings, mcp !== undefined) + (outcome.dryRun ? firstChunksText(outcome.firstChunks) : ''),
       structured: {
@@ -62,6 +63,7 @@ export const distillFileTool = defineTool({
           calls: estimate.calls,
           tokens: estimate.tokens,
           cost_usd: estimate.costUsd,
+          cost_batch_usd: estimate.costBatchUsd,
           cost_by_stage_usd: estimate.costByStageUsd,
           expected_approved_pairs: estimate.expectedApprovedPairs,
           models: estimate.models,

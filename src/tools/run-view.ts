@@ -10,6 +10,20 @@ import { shortfallSoFar, type Shortfall } from '../pipelines/cascade/target.js';
 /** The run_id argument of the run tools. */
 export const runReference = z.string().min(1).max(200).optional().describe('Run id (r-...) or readable name; default: the most recent run.');
 
+const batchCounts = z.object({ succeeded: z.number(), errored: z.number(), expired: z.number(), canceled: z.number(), processing: z.number() });
+/** A batch of the run at a provider's batch API (batch and auto mode). */
+const batchView = z.object({
+  provider: z.string(),
+  model: z.string(),
+  stage: z.string(),
+  id: z.string().nullable(),
+  requests: z.number(),
+  state: z.string(),
+  counts: batchCounts.nullable(),
+  submitted_at: z.string().nullable(),
+  expected_by: z.string().nullable(),
+});
+
 export const runView = z.object({
   run_id: z.string(),
   name: z.string(),
@@ -26,6 +40,7 @@ export const runView = z.object({
   eta_seconds: z.number().nullable(),
   last_errors: z.array(z.object({ at: z.string(), stage: z.string(), message: z.string() })),
   shortfall: z.object({ target: z.enum(['generated', 'approved']), requested: z.number(), delivered: z.number(), short: z.number(), reason: z.string() }).optional().describe('A cascade that stopped before its target: how many pairs are missing and why.'),
+  batches: z.array(batchView).optional(),
   created_at: z.string(),
   finished_at: z.string().optional(),
   folder: z.string(),
@@ -42,6 +57,7 @@ export function viewRun(app: App, run: RunRecord): RunView {
   const judged = approved + (counts.rejected ?? 0);
   const eta = live ? live.etaSeconds() : undefined;
   const shortfall = cascadeShortfall(run, progress);
+  const batches = app.engine.liveBatches(run.id) ?? (run.progress.batches as z.infer<typeof batchView>[] | undefined) ?? [];
   return {
     run_id: run.id,
     name: run.name,
@@ -58,6 +74,7 @@ export function viewRun(app: App, run: RunRecord): RunView {
     eta_seconds: run.status === 'running' && eta !== undefined ? Math.round(eta) : null,
     last_errors: progress.lastErrors ?? [],
     ...(shortfall ? { shortfall } : {}),
+    ...(batches.length ? { batches } : {}),
     created_at: run.createdAt,
     ...(run.finishedAt ? { finished_at: run.finishedAt } : {}),
     folder: app.engine.runDir(run.id),
@@ -115,7 +132,8 @@ export function describeRun(view: RunView): string {
   parts.push(status);
   const failures = Object.values(view.stages).reduce((sum, stage) => sum + stage.failed, 0);
   const short = view.shortfall ? ` ${view.shortfall.short.toLocaleString('en-US')} of the ${view.shortfall.requested.toLocaleString('en-US')} ${view.shortfall.target} pairs asked for are missing: ${view.shortfall.reason}.` : '';
-  const tail = `${short}${failures ? ` ${failures} calls failed for good (see last_errors).` : ''}`;
+  const out = (view.batches ?? []).filter((batch) => batch.state !== 'ended');
+  const tail = short + (failures ? ` ${failures} calls failed for good (see last_errors).` : '') + (out.length ? ` ${out.length} batch${out.length === 1 ? '' : 'es'} out (${out.reduce((sum, batch) => sum + batch.requests, 0)} requests), expected by ${out.map((batch) => batch.expected_by).filter(Boolean).sort().at(-1) ?? 'unknown'}.` : '');
   // A pause or failure message is a sentence of its own: one full stop, not two.
   return `${subject}: ${parts.join(', ').replace(/\.$/, '')}.${tail}`;
 }

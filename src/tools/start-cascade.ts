@@ -4,7 +4,7 @@ import { cascadeInput, startCascade } from '../runs/start-cascade.js';
 import { count, percent, usd, usdRange } from '../util/format.js';
 import { defineTool } from './define.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
-import { calibrationNote, startReply } from './start-reply.js';
+import { calibrationNote, liveAndBatch, startReply } from './start-reply.js';
 import { costRangeSchema as range } from '../pipelines/cost-range.js';
 
 
@@ -29,6 +29,7 @@ export const startCascadeTool = defineTool({
       calls: z.object({ expand: z.number(), generate: z.number(), format: z.number(), validate: z.number(), total: z.number() }),
       tokens: z.object({ input: z.number(), output: z.number() }),
       cost_usd: range,
+      cost_batch_usd: range.describe('The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek.'),
       cost_by_stage_usd: z.object({ expand: range, generate: range, format: range, validate: range }),
       expected: z.object({ raw_pairs: z.number(), approved: z.number(), golden: z.number(), train: z.number() }),
       models: z.object({ generate: z.string(), format: z.string(), validate: z.string() }),
@@ -44,7 +45,7 @@ export const startCascadeTool = defineTool({
   async handle(input, { app, mcp }) {
     const outcome = await startCascade(app.services, app.engine, input);
     const { estimate, domain } = outcome;
-    const cost = `${usdRange(estimate.costUsd)}${calibrationNote(estimate)}`;
+    const cost = `${liveAndBatch(estimate)}${calibrationNote(estimate)}`;
     const what = domain.kind === 'free_text' ? `free-text domain "${domain.input}"` : `the ${domain.name} template (${domain.topics} topics, ${domain.subtopics} subtopics)`;
     const yields = input.stage_a_only
       ? `stage A only: about ${count(estimate.expected.rawPairs, 'raw pair')}`
@@ -64,6 +65,7 @@ export const startCascadeTool = defineTool({
           calls: estimate.calls,
           tokens: estimate.tokens,
           cost_usd: estimate.costUsd,
+          cost_batch_usd: estimate.costBatchUsd,
           cost_by_stage_usd: estimate.costByStageUsd,
           expected: { raw_pairs: estimate.expected.rawPairs, approved: estimate.expected.approved, golden: estimate.expected.golden, train: estimate.expected.train },
           models: estimate.models,

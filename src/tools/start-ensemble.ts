@@ -4,7 +4,7 @@ import { ensembleInput, startEnsemble } from '../runs/start-ensemble.js';
 import { count, usd, usdRange } from '../util/format.js';
 import { calibrationOutput, calibrationView } from '../planning/calibration-view.js';
 import { defineTool } from './define.js';
-import { calibrationNote, startReply } from './start-reply.js';
+import { calibrationNote, liveAndBatch, startReply } from './start-reply.js';
 import { costRangeSchema as range } from '../pipelines/cost-range.js';
 
 
@@ -31,6 +31,7 @@ export const startEnsembleTool = defineTool({
       calls: z.object({ prompts: z.number(), answer: z.number(), judge: z.number(), total: z.number() }),
       tokens: z.object({ input: z.number(), output: z.number() }),
       cost_usd: range,
+      cost_batch_usd: range.describe('The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek.'),
       cost_by_stage_usd: z.object({ prompts: range, answer: range, judge: range }),
       cost_per_sample_usd: range,
       expected_approved_samples: z.number(),
@@ -44,7 +45,7 @@ export const startEnsembleTool = defineTool({
   async handle(input, { app, roots, mcp }) {
     const outcome = await startEnsemble(app.services, app.engine, input, await roots());
     const { estimate, source } = outcome;
-    const cost = `${usdRange(estimate.costUsd)}, about ${usd(estimate.costPerSampleUsd.expected)} a sample${calibrationNote(estimate)}`;
+    const cost = `${liveAndBatch(estimate)}, about ${usd(estimate.costPerSampleUsd.expected)} a sample${calibrationNote(estimate)}`;
     const skipped = source.blank_lines ? ` (${count(source.blank_lines, 'blank line')} skipped)` : '';
     const plan = `${count(source.prompts, 'prompt')} from ${source.description}${skipped}, answered by ${estimate.teachers.join(', ')} and judged by ${estimate.judge}: ${count(estimate.calls.total, 'call')}, ${cost}. ${usd(outcome.availableUsd)} is available this month.`;
     return {
@@ -60,6 +61,7 @@ export const startEnsembleTool = defineTool({
           calls: estimate.calls,
           tokens: estimate.tokens,
           cost_usd: estimate.costUsd,
+          cost_batch_usd: estimate.costBatchUsd,
           cost_by_stage_usd: estimate.costByStageUsd,
           cost_per_sample_usd: estimate.costPerSampleUsd,
           expected_approved_samples: estimate.expectedApprovedSamples,

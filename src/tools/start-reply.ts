@@ -1,4 +1,5 @@
 /** The reply the three start tools (distill_file, start_cascade, start_ensemble) share around their own plan text. */
+import { usd, usdRange } from '../util/format.js';
 
 /**
  * Started (and how to follow it) or a dry run (and how to start), then any warnings. An MCP client
@@ -15,6 +16,11 @@ export function startReply(tool: string, run: { id: string; name: string } | und
 }
 
 /** ", <basis>" when an estimate is calibrated on past runs, else nothing. */
+/** The estimate live and in batch mode side by side: "$8.10 (range ...) live, $4.60 batch (ready within 24 h)". */
+export function liveAndBatch(estimate: { costUsd: { low: number; expected: number; high: number }; costBatchUsd: { expected: number } }): string {
+  return `${usdRange(estimate.costUsd)} live, ${usd(estimate.costBatchUsd.expected)} in batch mode (ready within 24 h)`;
+}
+
 export function calibrationNote(estimate: { calibration?: unknown; basis: string }): string {
   return estimate.calibration ? `, ${estimate.basis.split(';')[0]}` : '';
 }

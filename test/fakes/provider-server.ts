@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { FakeRateLimits } from './rate-limits.js';
+import { FakeBatches } from './fake-batches.js';
 
 export type Flavour = 'openai' | 'deepseek' | 'anthropic';
 
@@ -60,6 +61,8 @@ export class FakeProviderServer {
   /** The rate-limit headers every answer carries, and optionally a requests-per-minute limit it enforces. */
   readonly rateLimits = new FakeRateLimits();
   readonly requests: FakeRequest[] = [];
+  /** The batch APIs (OpenAI Batch, Anthropic Message Batches), answered by the same queue and responder. */
+  readonly batches = new FakeBatches((flavour, path, body) => this.answer(flavour, path, {}, body, new AbortController().signal), () => this.url);
   private readonly queue: FakeReply[] = [];
   private readonly tally: Record<Flavour, number> = { openai: 0, deepseek: 0, anthropic: 0 };
   /** Wake-ups for requests that are sleeping or hanging, so close() leaves nothing behind. */
@@ -87,6 +90,7 @@ export class FakeProviderServer {
     app.post('/deepseek/chat/completions', route('deepseek'));
     app.post('/deepseek/v1/chat/completions', route('deepseek'));
     app.post('/v1/messages', route('anthropic'));
+    this.batches.register(app);
     app.notFound((c) => c.json(errorBody('openai', { kind: 'error', status: 404, message: `No fake route for ${c.req.method} ${c.req.path}` }), 404));
     await new Promise<void>((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
@@ -132,6 +136,7 @@ export class FakeProviderServer {
     this.tally.openai = this.tally.deepseek = this.tally.anthropic = 0;
     this.responder = defaultResponder;
     this.rateLimits.configure({});
+    this.batches.reset();
   }
 
   async close(): Promise<void> {
@@ -151,7 +156,17 @@ export class FakeProviderServer {
     } catch {
       return c.json(errorBody(flavour, { kind: 'error', status: 400, message: 'The request body is not valid JSON.' }), 400);
     }
-    const request = readRequest(flavour, c.req.path, c.req.header(), body);
+    const answer = await this.answer(flavour, c.req.path, c.req.header(), body, c.req.raw.signal);
+    if (!answer) return new Response(null, { status: 503 });
+    return c.json(answer.body, answer.status as 200, answer.headers);
+  }
+
+  /**
+   * One request through the script queue or the responder, as a status and JSON body: live calls
+   * and every line of a batch are answered by the same code. Undefined for a hang the client gave up on.
+   */
+  async answer(flavour: Flavour, path: string, headers: Record<string, string>, body: any, clientGone: AbortSignal): Promise<{ status: number; body: object; headers: Record<string, string> } | undefined> {
+    const request = readRequest(flavour, path, headers, body);
     this.requests.push(request);
     this.tally[flavour] += 1;
     this.announceArrivals();
@@ -159,30 +174,31 @@ export class FakeProviderServer {
     const refusedForMs = this.rateLimits.refuse(flavour, request.model);
     if (refusedForMs !== undefined) {
       const headers = { 'x-request-id': requestId, ...this.rateLimits.current(flavour, request.model) };
-      return this.fail(c, flavour, { ...(reply.rateLimited(refusedForMs) as ErrorReply), message: 'Rate limit reached for requests per minute (fake).' }, headers);
+      return this.fail(flavour, { ...(reply.rateLimited(refusedForMs) as ErrorReply), message: 'Rate limit reached for requests per minute (fake).' }, headers);
     }
     const next = this.queue.shift() ?? (await this.responder(request));
 
     if (next.kind === 'hang') {
-      await this.wait(undefined, c.req.raw.signal);
-      return new Response(null, { status: 503 });
+      await this.wait(undefined, clientGone);
+      return undefined;
     }
     const latency = next.latencyMs ?? this.latencyMs;
-    if (latency > 0) await this.wait(latency, c.req.raw.signal);
+    if (latency > 0) await this.wait(latency, clientGone);
 
-    const headers: Record<string, string> = { 'x-request-id': requestId };
-    if (flavour === 'anthropic') headers['request-id'] = requestId;
-    if (next.kind === 'error') return this.fail(c, flavour, next, { ...headers, ...this.rateLimits.current(flavour, request.model) });
+    const replyHeaders: Record<string, string> = { 'x-request-id': requestId };
+    if (flavour === 'anthropic') replyHeaders['request-id'] = requestId;
+    if (next.kind === 'error') return this.fail(flavour, next, { ...replyHeaders, ...this.rateLimits.current(flavour, request.model) });
     const usage = fillUsage(next, request);
     const input = usage.input + usage.cached + usage.cacheWrite + usage.cacheWrite1h;
-    Object.assign(headers, this.rateLimits.spend(flavour, request.model, input, usage.output));
-    return c.json(successBody(flavour, requestId, request.model, next, usage), 200, headers);
+    Object.assign(replyHeaders, this.rateLimits.spend(flavour, request.model, input, usage.output));
+    return { status: 200, body: successBody(flavour, requestId, request.model, next, usage), headers: replyHeaders };
   }
 
-  private fail(c: Context, flavour: Flavour, next: ErrorReply, headers: Record<string, string>): Response {
+  /** An error answer with its retry-after headers. */
+  private fail(flavour: Flavour, next: ErrorReply, headers: Record<string, string>): { status: number; body: object; headers: Record<string, string> } {
     if (next.retryAfterMs !== undefined) headers['retry-after-ms'] = String(next.retryAfterMs);
     if (next.retryAfterSeconds !== undefined) headers['retry-after'] = String(next.retryAfterSeconds);
-    return c.json(errorBody(flavour, next), next.status as 400, headers);
+    return { status: next.status, body: errorBody(flavour, next), headers };
   }
 
   private announceArrivals(): void {

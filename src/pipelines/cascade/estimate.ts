@@ -5,15 +5,13 @@
  */
 import type { Services } from '../../services.js';
 import type { ResolvedTarget } from '../../llm/client.js';
-import { costUsd } from '../../llm/prices.js';
 import { schemaInstruction } from '../../llm/structured.js';
 import { estimateTokens, promptTokenMargin } from '../../llm/tokens.js';
-import { emptyUsage } from '../../llm/types.js';
 import type { DomainTemplate } from './domains.js';
 import type { CoveragePlan } from './plan.js';
 import { cascadeVerdictSchema, expandedDomainSchema, formattedSchema, generationSchema } from './schemas.js';
 import { formatValues, generateValues, validateValues } from './template-values.js';
-import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
+import { addCallCost, offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes of what the models write, in tokens, and the shares of the funnel. */
 export const assumed = {
@@ -41,6 +39,8 @@ export interface CascadeEstimate {
   calls: Record<Stage, number> & { total: number };
   tokens: { input: number; output: number };
   costUsd: CostRange;
+  /** The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek. */
+  costBatchUsd: CostRange;
   costByStageUsd: Record<Stage, CostRange>;
   expected: { rawPairs: number; approved: number; golden: number; train: number };
   models: Record<'generate' | 'format' | 'validate', string>;
@@ -62,15 +62,12 @@ export function estimateCascade(services: Services, template: DomainTemplate, pl
   const byStage: Record<Stage, CostRange> = { expand: zeroRange(), generate: zeroRange(), format: zeroRange(), validate: zeroRange() };
   const calls: Record<Stage, number> = { expand: 0, generate: 0, format: 0, validate: 0 };
   const tokens = { input: 0, output: 0 };
+  const batch = zeroRange();
   const price = (stage: Stage, target: ResolvedTarget, system: number, user: number, output: number, times: number) => {
     if (times <= 0) return;
     const input = Math.ceil((system + user) * promptTokenMargin(target.provider.name));
     const cachedSystem = Math.min(input, Math.ceil(system * promptTokenMargin(target.provider.name)));
-    const usage = { ...emptyUsage(), inputTokens: input, outputTokens: output };
-    // Low: the fixed system prompt cached, off-peak; high: peak hours, long answers, many retries.
-    byStage[stage].low += times * costUsd(target.price, { ...usage, inputTokens: input - cachedSystem, cachedInputTokens: cachedSystem }, offPeakMoment());
-    byStage[stage].expected += times * costUsd(target.price, usage, new Date()) * (1 + assumed.retryShare.expected);
-    byStage[stage].high += times * costUsd(target.price, { ...usage, outputTokens: Math.ceil(output * 1.5) }, peakMoment(target.price)) * (1 + assumed.retryShare.high);
+    addCallCost(byStage[stage], batch, target, { input, cached: cachedSystem, output, times }, assumed.retryShare);
     calls[stage] += times;
     tokens.input += times * input;
     tokens.output += times * output;
@@ -122,6 +119,7 @@ export function estimateCascade(services: Services, template: DomainTemplate, pl
     calls: { ...rounded, total: Object.values(rounded).reduce((a, b) => a + b, 0) },
     tokens: { input: Math.round(tokens.input), output: Math.round(tokens.output) },
     costUsd: { low: sum('low'), expected: sum('expected'), high: sum('high') },
+    costBatchUsd: batch,
     costByStageUsd: byStage,
     expected: { rawPairs, approved: options.stageAOnly ? 0 : approved, golden, train: options.stageAOnly ? 0 : approved - golden },
     models: {

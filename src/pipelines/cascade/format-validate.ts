@@ -50,7 +50,7 @@ export function skip(context: RunContext<CascadeParams>, amount: number, stages:
 
 // Twice what the provider may have in flight: its slots stay full while results are taken in
 // order, and no more calls wait at its limiter (each holding budget) than that.
-const inFlight = (context: RunContext<CascadeParams>, role: 'format' | 'validate') => 2 * context.services.llm.resolve(role).provider.concurrency;
+const inFlight = (context: RunContext<CascadeParams>, role: 'format' | 'validate') => context.window(cascadeStages[role], role, 2 * context.services.llm.resolve(role).provider.concurrency);
 
 export function format(context: RunContext<CascadeParams>, funnel: Funnel, items: AsyncIterable<Candidate>) {
   const { progress, services } = context;

@@ -1,8 +1,8 @@
 /** A cascade run's stored parameters and stage names (its file names are in ../run-files.ts). */
-import type { RunParams } from '../../store/catalog.js';
+import type { RunModeParams } from '../run-mode.js';
 import type { DomainKind, DomainTemplate } from './domains.js';
 
-export interface CascadeParams extends RunParams {
+export interface CascadeParams extends RunModeParams {
   /** The template is kept with the run, so editing a template file never changes a run in progress. */
   domain: { input: string; kind: DomainKind; name: string; template?: DomainTemplate };
   /** Raw pairs to generate, or with target "approved" pairs to end in train plus golden. */

@@ -42,7 +42,7 @@ export async function* generateWithReasks(context: RunContext<CascadeParams>, te
   for (let number = 0; round.length > 0; number++) {
     progress.addTotal(stage, round.length);
     const missing: Asked[] = [];
-    for await (const asked of mapOrdered(round, generateWindow, (batch) => ask(context, template, batch), context.shouldStop)) {
+    for await (const asked of mapOrdered(round, context.window(stage, 'generate', generateWindow), (batch) => ask(context, template, batch), context.shouldStop)) {
       if (asked.missing.length > 0) missing.push(asked);
       yield { batch: asked.batch, pairs: asked.pairs };
     }

@@ -3,11 +3,9 @@
  * prompts times the price table. Works with no API keys.
  */
 import type { Services } from '../../services.js';
-import { costUsd } from '../../llm/prices.js';
 import { estimateTokens, promptTokenMargin } from '../../llm/tokens.js';
-import { emptyUsage } from '../../llm/types.js';
 import type { Chunk } from './chunker.js';
-import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
+import { addCallCost, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes of what the models write, in tokens, and the share of retries and re-asks. */
 const assumed = { outputPerPair: 220, verdictOutput: 90, pairText: 260, retryShare: { expected: 0.05, high: 0.2 }, approval: 0.8 };
@@ -20,6 +18,8 @@ export interface DistillEstimate {
   calls: { generate: number; validate: number; total: number };
   tokens: { input: number; output: number };
   costUsd: CostRange;
+  /** The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek. */
+  costBatchUsd: CostRange;
   costByStageUsd: Record<'generate' | 'validate', CostRange>;
   expectedApprovedPairs: number;
   models: Record<'generate' | 'validate', string>;
@@ -37,15 +37,13 @@ export function estimateDistill(services: Services, chunks: Chunk[], pairsPerChu
   const validateSystem = estimateTokens(services.prompts.template('distill/validate').system);
   const byStage = { generate: zeroRange(), validate: zeroRange() };
   const tokens = { input: 0, output: 0 };
+  const batch = zeroRange();
   let pairs = 0;
   let calls = 0;
   // Priced call by call: long-context surcharges apply per request, not to a run's total.
   const price = (stage: CostRange, target: typeof generate, system: number, input: number, output: number, times: number) => {
-    const usage = { ...emptyUsage(), inputTokens: input, outputTokens: output };
     const cached = calls++ > 0 ? Math.min(system, input) : 0;
-    stage.low += times * costUsd(target.price, { ...usage, inputTokens: input - cached, cachedInputTokens: cached }, offPeakMoment());
-    stage.expected += times * costUsd(target.price, usage, new Date()) * (1 + assumed.retryShare.expected);
-    stage.high += times * costUsd(target.price, { ...usage, outputTokens: Math.ceil(output * 1.5) }, peakMoment(target.price)) * (1 + assumed.retryShare.high);
+    addCallCost(stage, batch, target, { input, cached, output, times }, assumed.retryShare);
     tokens.input += times * input;
     tokens.output += times * output;
   };
@@ -64,6 +62,7 @@ export function estimateDistill(services: Services, chunks: Chunk[], pairsPerChu
     calls: { generate: chunks.length, validate: pairs, total: chunks.length + pairs },
     tokens,
     costUsd: { low: sum('low'), expected: sum('expected'), high: sum('high') },
+    costBatchUsd: batch,
     costByStageUsd: byStage,
     expectedApprovedPairs: Math.round(pairs * assumed.approval),
     models: { generate: `${generate.provider.name}/${generate.model}`, validate: `${validate.provider.name}/${validate.model}` },

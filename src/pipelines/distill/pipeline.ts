@@ -4,7 +4,7 @@
  * Files are rebuilt from the call journal on every (re)start, so a resumed run writes the same
  * files as an uninterrupted one and pays only for calls it never made.
  */
-import type { RunParams } from '../../store/catalog.js';
+import type { RunModeParams } from '../run-mode.js';
 import path from 'node:path';
 import type { RunContext } from '../engine.js';
 import type { DocumentRef } from '../../files/documents.js';
@@ -23,7 +23,7 @@ import { evidenceFound, generationSchema, isStandalone, normalizeForEvidence, di
 
 type DocumentParam = DocumentRef & { sha256: string; name: string };
 
-export interface DistillParams extends RunParams {
+export interface DistillParams extends RunModeParams {
   /** The (first) document; runs started before folders were read have only this. */
   document: DocumentParam;
   /** Every document of the run, in order (one unless a folder was named). */
@@ -66,7 +66,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   const normalizedChunks = new Map<number, string>();
   const prompts = services.prompts;
 
-  const generated = mapOrdered(chunks, 16, async (chunk) => {
+  const generated = mapOrdered(chunks, context.window(generateStage, 'generate', 16), async (chunk) => {
     const wanted = params.pairs_per_chunk ?? defaultPairsPerChunk(chunk.tokens);
     const rendered = prompts.render('distill/generate', { document: chunk.file, headings: chunk.headings.join(' > ') || '(none)', pairs: wanted, passage: chunk.text });
     const outcome = await context.call({ stage: generateStage, role: 'generate', sampleKey: `chunk-${chunk.index}-${chunk.hash}-${wanted}`, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: generationSchema, schemaName: 'qa_pairs', maxOutputTokens: Math.max(1024, wanted * 400) });
@@ -115,7 +115,7 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
     }
   }
 
-  const validated = mapOrdered(candidates(), 64, async (candidate) => {
+  const validated = mapOrdered(candidates(), context.window(validateStage, 'validate', 64), async (candidate) => {
     const rendered = prompts.render('distill/validate', { passage: candidate.chunk.text, question: candidate.pair.question, answer: candidate.pair.answer });
     const outcome = await context.call({ stage: validateStage, role: 'validate', sampleKey: candidate.id, promptHash: rendered.hash, system: rendered.system, prompt: rendered.prompt, schema: verdictSchema, schemaName: 'verdict' });
     if (!answered(context, validateStage, outcome, candidate.id)) return undefined;

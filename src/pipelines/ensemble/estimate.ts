@@ -2,14 +2,12 @@
  * What an ensemble will cost before anything is spent: token counts of the real prompts (or an
  * assumed size for generated ones) times the price table, per teacher and for the judge. No keys needed.
  */
-import { costUsd } from '../../llm/prices.js';
 import { estimateTokens, promptTokenMargin } from '../../llm/tokens.js';
-import { emptyUsage } from '../../llm/types.js';
 import type { ResolvedTarget } from '../../llm/client.js';
 import type { Services } from '../../services.js';
 import type { EnsemblePrompt } from './inputs.js';
 import { parseTeacher } from './teachers.js';
-import { offPeakMoment, peakMoment, zeroRange, type CostRange } from '../cost-range.js';
+import { addCallCost, zeroRange, type CostRange } from '../cost-range.js';
 
 /** Assumed sizes in tokens, and the share of retries and re-asks. */
 export const ensembleAssumptions = {
@@ -31,6 +29,8 @@ export interface EnsembleEstimate {
   calls: { prompts: number; answer: number; judge: number; total: number };
   tokens: { input: number; output: number };
   costUsd: CostRange;
+  /** The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek. */
+  costBatchUsd: CostRange;
   costByStageUsd: { prompts: CostRange; answer: CostRange; judge: CostRange };
   costPerSampleUsd: CostRange;
   expectedApprovedSamples: number;
@@ -46,13 +46,11 @@ export function estimateEnsemble(services: Services, teachers: string[], prompts
   const byStage = { prompts: zeroRange(), answer: zeroRange(), judge: zeroRange() };
   const tokens = { input: 0, output: 0 };
   const count = { prompts: 0, answer: 0, judge: 0 };
+  const batch = zeroRange();
   const price = (stage: keyof typeof byStage, target: ResolvedTarget, systemTokens: number, userTokens: number, output: number) => {
     const input = Math.ceil((systemTokens + userTokens + 30) * promptTokenMargin(target.provider.name));
-    const usage = { ...emptyUsage(), inputTokens: input, outputTokens: output };
     const cached = count[stage] > 0 ? Math.min(systemTokens, input) : 0;
-    byStage[stage].low += costUsd(target.price, { ...usage, inputTokens: input - cached, cachedInputTokens: cached }, offPeakMoment());
-    byStage[stage].expected += costUsd(target.price, usage, new Date()) * (1 + ensembleAssumptions.retryShare.expected);
-    byStage[stage].high += costUsd(target.price, { ...usage, outputTokens: Math.ceil(output * 1.5) }, peakMoment(target.price)) * (1 + ensembleAssumptions.retryShare.high);
+    addCallCost(byStage[stage], batch, target, { input, cached, output, times: 1 }, ensembleAssumptions.retryShare);
     tokens.input += input;
     tokens.output += output;
     count[stage]++;
@@ -81,6 +79,7 @@ export function estimateEnsemble(services: Services, teachers: string[], prompts
     calls: { ...count, total: count.prompts + count.answer + count.judge },
     tokens,
     costUsd: total,
+    costBatchUsd: batch,
     costByStageUsd: byStage,
     costPerSampleUsd: { low: total.low / n, expected: total.expected / n, high: total.high / n },
     expectedApprovedSamples: Math.round(sizes.length * ensembleAssumptions.approval),

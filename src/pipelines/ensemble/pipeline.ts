@@ -75,7 +75,7 @@ export async function runEnsemble(context: RunContext<EnsembleParams>): Promise<
     progress.count('preference_pairs');
   };
 
-  const results = mapOrdered(prompts, 16, (prompt, index) => answerAndJudge(context, prompt, `${context.runId}-${index}`), context.shouldStop);
+  const results = mapOrdered(prompts, context.window(judgeStage, 'judge', 16), (prompt, index) => answerAndJudge(context, prompt, `${context.runId}-${index}`), context.shouldStop);
   try {
     for await (const result of results) await record(result);
   } finally {

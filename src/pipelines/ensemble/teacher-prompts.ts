@@ -3,7 +3,7 @@
  * run they are read once and kept, so a resume answers the same prompts even if the source changes;
  * for a domain they are generated in journaled batches (so a resume regenerates them for free).
  */
-import type { RunParams } from '../../store/catalog.js';
+import type { RunModeParams } from '../run-mode.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
@@ -24,7 +24,7 @@ export type PromptSource =
   | { kind: 'run'; run_id: string; run_name: string }
   | { kind: 'domain'; domain: string };
 
-export interface EnsembleParams extends RunParams {
+export interface EnsembleParams extends RunModeParams {
   source: PromptSource;
   samples?: number;
   teachers: string[];

@@ -3,7 +3,7 @@
  * grades both against the golden reference, shown as A and B in a per-question shuffled order, and
  * says which is better. Grades and the report are rebuilt from the journal on every (re)start.
  */
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { JsonlAppender, readJsonlArray, writeJsonAtomic } from '../../store/jsonl.js';
 import { mapOrdered } from '../../util/concurrent.js';
@@ -25,7 +25,7 @@ export async function runEvaluate(context: RunContext<EvaluateParams>): Promise<
   }
   const questions = await loadQuestions(dir, params, services.config.home);
   for (const stage of Object.values(evaluateStages)) progress.setTotal(stage, questions.length);
-  const grades = await openFresh(dir, evaluateFiles.grades);
+  const grades = await JsonlAppender.fresh(dir, evaluateFiles.grades);
   const collected: Grade[] = [];
   try {
     for await (const grade of mapOrdered(questions, 8, (question) => gradeQuestion(context, question), context.shouldStop)) {
@@ -99,10 +99,4 @@ async function loadQuestions(dir: string, params: EvaluateParams, home: string):
   await writeFile(temp, questions.map((question) => JSON.stringify(question) + '\n').join(''));
   await rename(temp, snapshot);
   return questions;
-}
-
-async function openFresh(dir: string, name: string): Promise<JsonlAppender> {
-  const file = path.join(dir, name);
-  await rm(file, { force: true });
-  return JsonlAppender.open(file);
 }
