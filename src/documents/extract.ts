@@ -5,7 +5,7 @@
 import { InputError } from '../errors.js';
 import { detectType } from './detect.js';
 import { withHeadingPaths } from './heading-trail.js';
-import { emptyReport, type DocumentBlock, type DocumentType, type ExtractionReport } from './model.js';
+import { emptyReport, type DocumentBlock, type DocumentType, type ExtractionReport, type RangedDocument } from './model.js';
 import { textBlocks } from './text.js';
 import { withoutGutenbergBlocks } from './gutenberg.js';
 
@@ -26,8 +26,6 @@ async function* loaded(type: DocumentType, data: Uint8Array, name: string, repor
   yield* (await extractors[type]())(data, name, report);
 }
 
-
-
 export interface Extraction {
   report: ExtractionReport;
   /** The blocks, each with its heading path; the report is final once they have all been read. */
@@ -45,6 +43,23 @@ export function extractDocument(data: Uint8Array, name: string): Extraction {
   if (detected.warning) report.warnings.push(detected.warning);
   const blocks = withHeadingPaths(withoutGutenbergBlocks(loaded(detected.type, data, name, report), report), report);
   return { report, blocks: finished(blocks, report, name) };
+}
+
+/**
+ * As extractDocument, for a document read in ranges: a PDF is handed to pdf.js as ranges (it reads
+ * the parts it parses, never the images or the unused objects); any other format is read whole.
+ */
+export async function extractRanged(file: RangedDocument, name: string): Promise<Extraction> {
+  const head = await file.read(0, 1024);
+  // A zip's type is read from its entries, so only the whole file says; any other type shows in its first 1 KB.
+  const detected = head[0] === 0x50 && head[1] === 0x4b ? undefined : detectType(head, name);
+  if (detected?.type !== 'pdf') return extractDocument(await file.read(0, file.bytes), name);
+  const report = emptyReport('pdf');
+  if (detected.warning) report.warnings.push(detected.warning);
+  const pdf = (async function* () {
+    yield* (await import('./pdf.js')).pdfBlocks(file, name, report);
+  })();
+  return { report, blocks: finished(withHeadingPaths(withoutGutenbergBlocks(pdf, report), report), report, name) };
 }
 
 /** Refuses a document that yields no words, and adds the warnings only a whole pass can give. */

@@ -4,6 +4,12 @@
  * pipelines do not change per format.
  */
 
+/** A document read a range at a time (a checked file handle), so it is never held whole. */
+export interface RangedDocument {
+  bytes: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
 export type DocumentType = 'pdf' | 'docx' | 'html' | 'epub' | 'markdown' | 'text';
 
 export type DocumentBlockKind = 'heading' | 'text' | 'list' | 'table' | 'code' | 'markdown';

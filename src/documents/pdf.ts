@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import type { DocumentBlock, ExtractionReport } from './model.js';
+import type { DocumentBlock, ExtractionReport, RangedDocument } from './model.js';
 import { FontScale, layoutPage } from './pdf-layout.js';
 import { pageLines, type PdfLine, type TextItem } from './pdf-lines.js';
 import { RunningHeads } from './pdf-edges.js';
@@ -23,10 +23,10 @@ let pdfjs: Promise<PdfJs> | undefined;
 // The character maps and standard fonts ship inside pdfjs-dist: read from disk, never fetched.
 const assets = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
 
-export async function* pdfBlocks(data: Uint8Array, name: string, report: ExtractionReport): AsyncGenerator<DocumentBlock> {
-  const tail = Buffer.from(data.buffer, data.byteOffset + Math.max(0, data.length - 2048), Math.min(data.length, 2048)).toString('latin1');
-  if (!tail.includes('%%EOF')) throw corrupt(name, 'it does not end with %%EOF, so it looks truncated');
-  const document = await open(data, name);
+/** A PDF's blocks, from its bytes or read in ranges from a file (then pdf.js holds only the parts it parsed). */
+export async function* pdfBlocks(data: Uint8Array | RangedDocument, name: string, report: ExtractionReport): AsyncGenerator<DocumentBlock> {
+  const failure: ReadFailure = {};
+  const document = await openPdf(data, name, failure);
   try {
     report.pages = document.numPages;
     const sample = await samplePages(document, name);
@@ -36,6 +36,7 @@ export async function* pdfBlocks(data: Uint8Array, name: string, report: Extract
     let emptyPages = 0;
     for (let number = 1; number <= document.numPages; number++) {
       const lines = await readPage(document, number, name);
+      if (failure.error) throw failure.error;
       if (lines.length === 0) emptyPages++;
       const stripped = heads.strip(lines);
       report.boilerplateDropped += stripped.dropped;
@@ -57,12 +58,49 @@ export async function* pdfBlocks(data: Uint8Array, name: string, report: Extract
   }
 }
 
-async function open(data: Uint8Array, name: string): Promise<PdfDocument> {
+/** A range pdf.js asked for that could not be read: the error is thrown after the page that wanted it. */
+type ReadFailure = { error?: unknown };
+
+async function openPdf(data: Uint8Array | RangedDocument, name: string, failure: ReadFailure): Promise<PdfDocument> {
+  const length = data instanceof Uint8Array ? data.length : data.bytes;
+  const tail = data instanceof Uint8Array ? data.subarray(Math.max(0, length - 2048)) : await data.read(Math.max(0, length - 2048), 2048);
+  if (!Buffer.from(tail.buffer, tail.byteOffset, tail.length).toString('latin1').includes('%%EOF')) throw corrupt(name, 'it does not end with %%EOF, so it looks truncated');
+  try {
+    return await open(data instanceof Uint8Array ? { data: ownBuffer(data) } : await rangeSource(data, failure), name);
+  } catch (error) {
+    throw failure.error ?? error;
+  }
+}
+
+type PdfSource = { data: Uint8Array } | { range: InstanceType<PdfJs['PDFDataRangeTransport']>; disableAutoFetch: true; disableStream: true; rangeChunkSize: number };
+
+/** pdf.js takes a buffer over (it is detached, not copied); it wants a plain Uint8Array, and a view on a larger buffer is copied first. */
+function ownBuffer(data: Uint8Array): Uint8Array {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? new Uint8Array(data.buffer, 0, data.byteLength) : new Uint8Array(data);
+}
+
+/**
+ * pdf.js asks for the ranges it parses (xref, page objects, content streams) and nothing else: no
+ * auto-fetch of the rest, no streaming of the whole. A failed read is kept and rethrown by readPage.
+ */
+async function rangeSource(file: RangedDocument, failure: ReadFailure): Promise<PdfSource> {
+  const library = await (pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs'));
+  const range = new library.PDFDataRangeTransport(file.bytes, null);
+  range.requestDataRange = (begin: number, end: number) => {
+    file.read(begin, end - begin).then((chunk) => range.onDataRange(begin, chunk), (error: unknown) => {
+      // pdf.js has no way to be told a range failed: it gets blanks, so it never waits forever, and the error is thrown after the page.
+      failure.error ??= error;
+      range.onDataRange(begin, new Uint8Array(end - begin));
+    });
+  };
+  return { range, disableAutoFetch: true, disableStream: true, rangeChunkSize: 65_536 };
+}
+
+async function open(source: PdfSource, name: string): Promise<PdfDocument> {
   const library = await (pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs'));
   try {
     return await library.getDocument({
-      // pdf.js takes the buffer over (it is detached, not copied); it wants a plain Uint8Array, and a view on a larger buffer is copied first.
-      data: data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? new Uint8Array(data.buffer, 0, data.byteLength) : new Uint8Array(data),
+      ...source,
       isEvalSupported: false,
       disableFontFace: true,
       useSystemFonts: false,

@@ -74,8 +74,30 @@ export async function listDocuments(roots: string[], options: { limit?: number; 
   return { documents: documents.slice(0, limit), truncated: walk.truncated || documents.length > limit };
 }
 
+/** A checked, open document: its size and sha256 (hashed through the handle, a piece at a time), and reads of any range of it. */
+export interface CheckedDocument {
+  bytes: number;
+  sha256: string;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Refuses the file if it was written to since it was hashed (size, mtime or ctime moved), so what was read is what was hashed. */
+  checkUnchanged(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Reads a document's bytes after checking it again: a regular, non-empty file of at most maxBytes, still inside its root. */
 export async function readDocumentBytes(ref: DocumentRef, options: { maxBytes: number }): Promise<{ raw: Buffer; sha256: string }> {
+  const document = await openDocument(ref, options);
+  try {
+    const raw = Buffer.from(await document.read(0, document.bytes));
+    await document.checkUnchanged();
+    return { raw, sha256: document.sha256 };
+  } finally {
+    await document.close();
+  }
+}
+
+/** Opens a document after checking it again (as readDocumentBytes), without reading it whole: close it when done. */
+export async function openDocument(ref: DocumentRef, options: { maxBytes: number }): Promise<CheckedDocument> {
   const name = ref.relative || ref.path;
   const real = await realpathOrRefuse(ref.path, name);
   if (real !== ref.path || isInsideRoots(real, [ref.root]) === undefined) {
@@ -84,8 +106,7 @@ export async function readDocumentBytes(ref: DocumentRef, options: { maxBytes: n
   const before = await statOrRefuse(real, name);
   refuseUnreadable(before, name);
   refuseSize(before.size, options.maxBytes, name);
-  const raw = await readChecked(real, before, options.maxBytes, name);
-  return { raw, sha256: createHash('sha256').update(raw).digest('hex') };
+  return openChecked(real, before, options.maxBytes, name);
 }
 
 /** Reads a document after checking it again: a regular, non-empty UTF-8 text file of at most maxBytes. */
@@ -112,8 +133,8 @@ export async function readDocument(ref: DocumentRef, options: { maxBytes: number
 
 // ---------------------------------------------------------------------------------------------
 
-/** Opens without following links or blocking, and reads only if it is still the file that was checked. */
-async function readChecked(real: string, before: Stats, maxBytes: number, name: string): Promise<Buffer> {
+/** Opens without following links or blocking, and only if it is still the file that was checked. */
+async function openChecked(real: string, before: Stats, maxBytes: number, name: string): Promise<CheckedDocument> {
   let handle: FileHandle;
   try {
     handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0));
@@ -126,12 +147,54 @@ async function readChecked(real: string, before: Stats, maxBytes: number, name: 
       throw new InputError(`${name} changed while it was being opened. Look it up again with list_documents.`);
     }
     refuseSize(opened.size, maxBytes, name);
-    const raw = await handle.readFile();
-    refuseSize(raw.length, maxBytes, name);
-    return raw;
-  } finally {
+    const sha256 = await hashWhole(handle, opened.size, name);
+    return checkedDocument(handle, opened, sha256, name);
+  } catch (error) {
     await handle.close();
+    throw error;
   }
+}
+
+const hashPiece = 1_048_576;
+
+async function hashWhole(handle: FileHandle, size: number, name: string): Promise<string> {
+  const hash = createHash('sha256');
+  const piece = Buffer.allocUnsafe(hashPiece);
+  let offset = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(piece, 0, hashPiece, offset);
+    if (bytesRead === 0) break;
+    hash.update(piece.subarray(0, bytesRead));
+    offset += bytesRead;
+  }
+  if (offset !== size) throw changedWhileRead(name);
+  return hash.digest('hex');
+}
+
+function checkedDocument(handle: FileHandle, opened: Stats, sha256: string, name: string): CheckedDocument {
+  return {
+    bytes: opened.size,
+    sha256,
+    async read(offset, length) {
+      const data = Buffer.alloc(Math.max(0, Math.min(length, opened.size - offset)));
+      let done = 0;
+      while (done < data.length) {
+        const { bytesRead } = await handle.read(data, done, data.length - done, offset + done);
+        if (bytesRead === 0) throw changedWhileRead(name);
+        done += bytesRead;
+      }
+      return data;
+    },
+    async checkUnchanged() {
+      const now = await handle.stat();
+      if (now.size !== opened.size || now.mtimeMs !== opened.mtimeMs || now.ctimeMs !== opened.ctimeMs) throw changedWhileRead(name);
+    },
+    close: () => handle.close(),
+  };
+}
+
+function changedWhileRead(name: string): InputError {
+  return new InputError(`${name} changed while it was being read. Wait until whatever writes it has finished, then try again.`);
 }
 
 async function resolveRoots(roots: string[]): Promise<string[]> {

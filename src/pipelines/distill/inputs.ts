@@ -3,8 +3,8 @@
  * file checks, extracted by its format (src/documents) and chunked, with a report per document.
  */
 import { InputError } from '../../errors.js';
-import { listDocuments, readDocumentBytes, resolveDocument, type DocumentRef } from '../../files/documents.js';
-import { extractDocument } from '../../documents/extract.js';
+import { listDocuments, openDocument, resolveDocument, type DocumentRef } from '../../files/documents.js';
+import { extractRanged } from '../../documents/extract.js';
 import { typeNames, type ExtractionReport } from '../../documents/model.js';
 import { chunkBlocks, type Chunk, type ChunkOptions } from './chunker.js';
 
@@ -45,17 +45,24 @@ export async function resolveInputs(typed: string, roots: string[]): Promise<Dis
 /** Reads, extracts and chunks one document; `firstIndex` numbers its chunks on from the documents before it. */
 export async function readSource(ref: DocumentRef, maxBytes: number, options: ChunkOptions, firstIndex = 0, expectedSha256?: string): Promise<DistillSource> {
   const name = ref.relative || ref.path;
-  const { raw, sha256 } = await readDocumentBytes(ref, { maxBytes });
-  if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
-    throw new InputError(`${name} has changed since this run started, so its journal no longer matches. Start a new run with distill_file.`, 'document_changed');
+  // Opened, not read whole: a PDF is read in the ranges pdf.js parses (src/documents/extract.ts).
+  const file = await openDocument(ref, { maxBytes });
+  try {
+    const { sha256, bytes } = file;
+    if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
+      throw new InputError(`${name} has changed since this run started, so its journal no longer matches. Start a new run with distill_file.`, 'document_changed');
+    }
+    const extraction = await extractRanged(file, name);
+    const chunks: SourceChunk[] = [];
+    for await (const chunk of chunkBlocks(extraction.blocks, options)) {
+      chunks.push({ ...chunk, index: firstIndex + chunk.index, file: name, heading_path: chunk.headings.join(' > ') });
+    }
+    // The chunks come from the bytes that were hashed: a write since then refuses the document.
+    await file.checkUnchanged();
+    return { ref, name, sha256, bytes, report: extraction.report, chunks };
+  } finally {
+    await file.close();
   }
-  const bytes = raw.length;
-  const extraction = extractDocument(raw, name);
-  const chunks: SourceChunk[] = [];
-  for await (const chunk of chunkBlocks(extraction.blocks, options)) {
-    chunks.push({ ...chunk, index: firstIndex + chunk.index, file: name, heading_path: chunk.headings.join(' > ') });
-  }
-  return { ref, name, sha256, bytes, report: extraction.report, chunks };
 }
 
 /** One line on a document for people: type, pages or sections, words. */
