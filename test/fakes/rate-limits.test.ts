@@ -1,16 +1,9 @@
 /** The fake's rate limits on the wire: the headers each provider sends, and 429 above an enforced limit. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { FakeProviderServer, reply, type Flavour } from './provider-server.js';
+import { describe, expect, it } from 'vitest';
+import { sharedFake } from '../helpers.js';
+import { reply, type Flavour } from './provider-server.js';
 
-let fake: FakeProviderServer;
-beforeAll(async () => {
-  fake = await FakeProviderServer.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.responder = () => reply.json({ answer: '4' });
-});
+const fake = sharedFake(() => reply.json({ answer: '4' }));
 
 const paths: Record<Flavour, string> = { openai: '/v1/chat/completions', deepseek: '/deepseek/chat/completions', anthropic: '/v1/messages' };
 

@@ -3,28 +3,20 @@
  * headers, the real SDK clients carry them back, the per-model limiter adopts them (under a
  * configured cap), and check_setup shows them without a secret.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { FakeProviderServer, reply } from '../fakes/provider-server.js';
-import { connectClient, makeApp, makeWorld, sentinels, textOf, type TestWorld } from '../helpers.js';
+import { reply } from '../fakes/provider-server.js';
+import { connectClient, makeApp, makeWorld, sentinels, sharedFake, textOf, type TestWorld } from '../helpers.js';
 import type { App } from '../../src/app.js';
 
 const answer = z.object({ answer: z.string() });
 const call = (app: App, role: 'generate' | 'format' | 'validate') =>
   app.services.llm.complete({ stage: `test.${role}`, role, system: 'Answer in JSON.', prompt: 'Two plus two?', schema: answer, schemaName: 'answer' });
 
-let fake: FakeProviderServer;
+const fake = sharedFake(() => reply.json({ answer: '4' }));
 let world: TestWorld;
 let app: App;
 
-beforeAll(async () => {
-  fake = await FakeProviderServer.start();
-});
-afterAll(() => fake.close());
-beforeEach(() => {
-  fake.reset();
-  fake.responder = () => reply.json({ answer: '4' });
-});
 afterEach(async () => {
   await app?.close();
   await world?.cleanup();
