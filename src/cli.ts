@@ -54,7 +54,7 @@ Usage:
                      [--baseline provider/model] [--judge provider/model] [--max-usd N] [--dry-run]
                                         judge a model at an OpenAI-compatible URL against a baseline on a golden set
   distillery budget [--month YYYY-MM]   budget status
-  distillery plan [--budget N] [--next-month]
+  distillery plan [--budget N] [--next-month] [--batch | --mode M]
                                         a month plan: which runs, their cost range and outputs (calls no model)
   distillery setup                      check keys, models, prices and folders
 
@@ -113,7 +113,7 @@ const commandFlags: Record<string, readonly (keyof typeof options)[]> = {
   dashboard: ['port', 'host'],
   setup: [],
   budget: ['month'],
-  plan: ['budget', 'next-month'],
+  plan: ['budget', 'next-month', 'batch', 'mode'],
   runs: ['status'],
   distill: ['input', 'pairs-per-chunk', 'chunk-tokens', 'overlap-tokens', 'min-score', 'max-usd', 'dry-run', 'batch', 'mode', 'no-off-peak'],
   cascade: ['domain', 'samples', 'target', 'golden-fraction', 'stage-a-only', 'pairs-per-call', 'min-score', 'max-usd', 'dry-run', 'batch', 'mode', 'no-off-peak'],
@@ -227,7 +227,7 @@ async function main(argv: string[]): Promise<number> {
       console.log((await runTool(app, budgetStatusTool, { month: values.month })).text);
       break;
     case 'plan':
-      console.log((await runTool(app, planBudgetTool, { budget_usd: number(values, 'budget'), month: values['next-month'] ? 'next' : undefined })).text);
+      console.log((await runTool(app, planBudgetTool, { budget_usd: number(values, 'budget'), month: values['next-month'] ? 'next' : undefined, mode: runMode(values).mode })).text);
       break;
     case 'runs':
       console.log((await runTool(app, listRunsTool, { status: values.status })).text);

@@ -18,7 +18,8 @@ export type CallSpec<T> = Omit<LlmRequest<T>, 'runId' | 'signal' | 'sampleKey'> 
   promptHash: string;
 };
 
-export type RunMode = 'live' | 'batch' | 'auto';
+export const runModes = ['live', 'batch', 'auto'] as const;
+export type RunMode = (typeof runModes)[number];
 
 export type BatchAnswer =
   | { outcome: 'succeeded'; response: AdapterResponse; costUsd: number }

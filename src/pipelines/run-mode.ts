@@ -1,10 +1,10 @@
 /** The live/batch choice every run takes (start_cascade, distill_file, start_ensemble and the CLI). */
 import { z } from 'zod';
 import type { RunParams } from '../store/catalog.js';
-import type { RunMode } from './batch-types.js';
+import { runModes, type RunMode } from './batch-types.js';
 
 export const runModeInput = {
-  mode: z.enum(['live', 'batch', 'auto']).optional().describe(
+  mode: z.enum(runModes).optional().describe(
     'live (default): every call at once. batch: calls to providers with a batch API (OpenAI, Anthropic) go through it at half price, answered within 24 h. ' +
       'auto: batch for a stage with more calls than the configured threshold, live otherwise. DeepSeek has no batch API: in batch and auto mode its calls wait for its off-peak hours.',
   ),

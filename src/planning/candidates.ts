@@ -19,6 +19,8 @@ import type { PastRun } from './history.js';
 import { offPeakHigh } from './off-peak.js';
 import { defaultGoldenFraction } from '../pipelines/cascade/golden.js';
 import { sizeCascade } from './cascade-sizing.js';
+import { costForMode } from '../pipelines/run-mode.js';
+import type { RunMode } from '../pipelines/batch-types.js';
 
 export interface PlannedRun {
   kind: Exclude<RunKind, 'evaluate'>;
@@ -26,8 +28,14 @@ export interface PlannedRun {
   tool: 'distill_file' | 'start_cascade' | 'start_ensemble';
   /** The arguments to pass to the tool to start this run. */
   arguments: Record<string, unknown>;
+  /** How its calls go out: its cost and fit follow from it, as the start tool checks it. */
+  mode: RunMode;
+  /** In the run's mode: the batch range in batch mode, the live one otherwise (auto may go live). */
   costUsd: CostRange;
-  /** The high end if the peak-priced stages run off-peak. */
+  liveCostUsd: CostRange;
+  /** The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek. */
+  batchCostUsd: CostRange;
+  /** The high end if the peak-priced stages run off-peak (batch mode waits for off-peak already). */
   offPeakHighUsd: number;
   approvedPairs: number;
   rawPairs: number;
@@ -44,10 +52,30 @@ export interface PlanContext {
   documents: Map<string, Promise<{ relative: string; chunks: Chunk[] }>>;
   domains: Map<string, { name: string; template: DomainTemplate; expand: boolean }>;
   promptFiles: Map<string, Promise<EnsemblePrompt[]>>;
+  /** The mode runs are planned in; a goal may set its own (see `inMode`). */
+  mode: RunMode;
 }
 
-export function planContext(services: Services, roots: string[], history: PastRun[]): PlanContext {
-  return { services, roots, history, documents: new Map(), domains: new Map(), promptFiles: new Map() };
+export function planContext(services: Services, roots: string[], history: PastRun[], mode: RunMode = 'live'): PlanContext {
+  return { services, roots, history, documents: new Map(), domains: new Map(), promptFiles: new Map(), mode };
+}
+
+/** The same context (and its caches) planning in another mode. */
+export function inMode(context: PlanContext, mode: RunMode | undefined): PlanContext {
+  return mode === undefined || mode === context.mode ? context : { ...context, mode };
+}
+
+/** The cost fields and arguments every planned run takes from its estimate and the plan's mode. */
+function priced(context: PlanContext, estimate: { costUsd: CostRange; costBatchUsd: CostRange }, offPeakHighUsd: number, args: Record<string, unknown>) {
+  const { mode } = context;
+  return {
+    arguments: mode === 'live' ? args : { ...args, mode },
+    mode,
+    costUsd: costForMode(estimate, mode),
+    liveCostUsd: estimate.costUsd,
+    batchCostUsd: estimate.costBatchUsd,
+    offPeakHighUsd: mode === 'batch' ? estimate.costBatchUsd.high : offPeakHighUsd,
+  };
 }
 
 export async function allowedDocuments(context: PlanContext, limit: number): Promise<string[]> {
@@ -75,9 +103,12 @@ export async function documentRun(context: PlanContext, path: string, pairsPerCh
     kind: 'distill',
     label: relative,
     tool: 'distill_file',
-    arguments: { path: relative, ...(pairsPerChunk !== undefined ? { pairs_per_chunk: pairsPerChunk } : {}) },
-    costUsd: estimate.costUsd,
-    offPeakHighUsd: offPeakHigh([[estimate.costByStageUsd.generate.high, rows('generate')], [estimate.costByStageUsd.validate.high, rows('validate')]]),
+    ...priced(
+      context,
+      estimate,
+      offPeakHigh([[estimate.costByStageUsd.generate.high, rows('generate')], [estimate.costByStageUsd.validate.high, rows('validate')]]),
+      { path: relative, ...(pairsPerChunk !== undefined ? { pairs_per_chunk: pairsPerChunk } : {}) },
+    ),
     approvedPairs: estimate.expectedApprovedPairs,
     rawPairs: estimate.pairs,
     basis: describeBasis('distill', estimate.calibration),
@@ -101,9 +132,12 @@ export function cascadeRun(context: PlanContext, domain: string, samples: number
     kind: 'cascade',
     label: `${resolved.name} cascade of ${samples.toLocaleString('en-US')} ${approval ? 'approved ' : ''}samples${stageAOnly ? ' (stage A only)' : ''}`,
     tool: 'start_cascade',
-    arguments: { domain, samples, ...(stageAOnly ? { stage_a_only: true } : {}), ...(approval ? { target: 'approved' } : {}) },
-    costUsd: estimate.costUsd,
-    offPeakHighUsd: offPeakHigh([[stages.expand.high + stages.generate.high, row('generate')], [stages.format.high, row('format')], [stages.validate.high, row('validate')]]),
+    ...priced(
+      context,
+      estimate,
+      offPeakHigh([[stages.expand.high + stages.generate.high, row('generate')], [stages.format.high, row('format')], [stages.validate.high, row('validate')]]),
+      { domain, samples, ...(stageAOnly ? { stage_a_only: true } : {}), ...(approval ? { target: 'approved' } : {}) },
+    ),
     approvedPairs: estimate.expected.approved,
     rawPairs: estimate.expected.rawPairs,
     size: samples,
@@ -138,13 +172,16 @@ export async function ensembleRun(context: PlanContext, samples: number, source:
     kind: 'ensemble',
     label: `ensemble on ${count.toLocaleString('en-US')} ${source.promptsFile !== undefined ? `prompts from ${source.promptsFile}` : `generated ${domain} prompts`}`,
     tool: 'start_ensemble',
-    arguments: source.promptsFile !== undefined ? { prompts_file: source.promptsFile, samples: count } : { domain, samples: count },
-    costUsd: estimate.costUsd,
-    offPeakHighUsd: offPeakHigh([
-      [stages.prompts.high, [services.llm.resolve('generate').price]],
-      [stages.answer.high, teacherRows],
-      [stages.judge.high, [services.llm.resolve('judge').price]],
-    ]),
+    ...priced(
+      context,
+      estimate,
+      offPeakHigh([
+        [stages.prompts.high, [services.llm.resolve('generate').price]],
+        [stages.answer.high, teacherRows],
+        [stages.judge.high, [services.llm.resolve('judge').price]],
+      ]),
+      source.promptsFile !== undefined ? { prompts_file: source.promptsFile, samples: count } : { domain, samples: count },
+    ),
     approvedPairs: estimate.expectedApprovedSamples,
     rawPairs: count,
     size: count,

@@ -1,5 +1,5 @@
 /**
- * The cheapest ways to fit a run that does not: the same run off-peak, a cascade's stage A only,
+ * The cheapest ways to fit a run that does not: the same run in batch mode, the same run off-peak, a cascade's stage A only,
  * fewer pairs per chunk for a document, fewer samples. Only options whose high end fits are offered.
  */
 import { usd } from '../util/format.js';
@@ -24,6 +24,8 @@ const largestDefaultPairs = 8;
 export async function cheaperOptions(context: PlanContext, goal: GoalSpec, run: PlannedRun, moneyUsd: number): Promise<CheaperOption[]> {
   const fits = (candidate: PlannedRun) => candidate.costUsd.high <= moneyUsd + epsilon;
   const options: CheaperOption[] = [];
+  const batch = batchOption(run, moneyUsd);
+  if (batch) options.push(batch);
   const offPeak = offPeakOption(context, run, moneyUsd);
   if (offPeak) options.push(offPeak);
   if (goal.kind === 'distill') {
@@ -54,6 +56,15 @@ export async function cheaperOptions(context: PlanContext, goal: GoalSpec, run: 
     if (fewer) options.push({ change: `samples: ${fewer.size!.toLocaleString('en-US')} instead of ${(run.size ?? goal.samples).toLocaleString('en-US')}`, run: fewer });
   }
   return options;
+}
+
+/** The same run in batch mode, when that is what makes it fit: nothing is lost but time. */
+function batchOption(run: PlannedRun, moneyUsd: number): CheaperOption | undefined {
+  if (run.mode === 'batch' || run.batchCostUsd.high > moneyUsd + epsilon) return undefined;
+  return {
+    change: 'mode: "batch" (batch rates at OpenAI and Anthropic, DeepSeek in its off-peak hours; results within 24 h)',
+    run: { ...run, mode: 'batch', arguments: { ...run.arguments, mode: 'batch' }, costUsd: run.batchCostUsd, offPeakHighUsd: run.batchCostUsd.high },
+  };
 }
 
 /**

@@ -9,13 +9,19 @@ import { usd } from '../util/format.js';
 import { defineTool } from './define.js';
 import { costRangeSchema as range } from '../pipelines/cost-range.js';
 import { cascadeTargets } from '../pipelines/cascade/target.js';
+import { runModes } from '../pipelines/batch-types.js';
+
+const planMode = z.enum(runModes).optional();
 
 const runShape = {
   kind: z.enum(['distill', 'cascade', 'ensemble']),
   label: z.string(),
   tool: z.enum(['distill_file', 'start_cascade', 'start_ensemble']),
   arguments: z.record(z.string(), z.unknown()),
-  cost_usd: range,
+  mode: z.enum(runModes),
+  cost_usd: range.describe('In the run\'s mode, as its start tool checks it: the batch range in batch mode, the live one otherwise.'),
+  cost_live_usd: range,
+  cost_batch_usd: range.describe('The same run in batch mode: batch rates at OpenAI and Anthropic, off-peak rates at DeepSeek.'),
   expected_approved: z.number(),
   expected_raw_pairs: z.number(),
 };
@@ -33,11 +39,12 @@ export const planBudgetTool = defineTool({
   input: z.object({
     budget_usd: z.number().min(0).max(100_000).optional().describe('Money to plan with, in US dollars (default: the monthly budget). The reserve fraction is kept back from it.'),
     month: z.enum(['current', 'next']).optional().describe('current (default) subtracts what this month has already spent; next plans a fresh month.'),
+    mode: planMode.describe('The mode runs are planned in (default live), as start_cascade, distill_file and start_ensemble take it: batch plans at batch prices (results within 24 h); auto is planned at live prices, since it may go live. A goal\'s own mode overrides it.'),
     goals: z
       .object({
-        documents: z.array(z.object({ path: z.string().min(1).max(4096).describe('A document in the allowed folders, e.g. legal_guide.txt.'), pairs_per_chunk: z.int().min(1).max(20).optional() })).max(50).optional(),
-        cascades: z.array(z.object({ domain: z.string().min(2).max(2000).describe('A template name (medical, legal, general, ...) or free text.'), samples: z.int().min(1).max(200_000), stage_a_only: z.boolean().optional(), target: z.enum(cascadeTargets).optional().describe('As start_cascade: "approved" counts samples as approved pairs, planned at the measured approval rate.') })).max(20).optional(),
-        ensembles: z.array(z.object({ samples: z.int().min(1).max(100_000), domain: z.string().min(2).max(300).optional(), prompts_file: z.string().min(1).max(4096).optional() })).max(20).optional(),
+        documents: z.array(z.object({ path: z.string().min(1).max(4096).describe('A document in the allowed folders, e.g. legal_guide.txt.'), pairs_per_chunk: z.int().min(1).max(20).optional(), mode: planMode })).max(50).optional(),
+        cascades: z.array(z.object({ domain: z.string().min(2).max(2000).describe('A template name (medical, legal, general, ...) or free text.'), samples: z.int().min(1).max(200_000), stage_a_only: z.boolean().optional(), target: z.enum(cascadeTargets).optional().describe('As start_cascade: "approved" counts samples as approved pairs, planned at the measured approval rate.'), mode: planMode })).max(20).optional(),
+        ensembles: z.array(z.object({ samples: z.int().min(1).max(100_000), domain: z.string().min(2).max(300).optional(), prompts_file: z.string().min(1).max(4096).optional(), mode: planMode })).max(20).optional(),
       })
       .optional()
       .describe('What the user wants this month. Omit to get the tier plan for the budget.'),
@@ -53,6 +60,7 @@ export const planBudgetTool = defineTool({
     tier: z.object({ name: z.string(), guide: z.string() }).nullable(),
     runs: z.array(z.object({ order: z.number(), ...runShape, off_peak_high_usd: z.number(), basis: z.string() })),
     planned_cost_usd: range,
+    planned_batch_cost_usd: range.describe('Every planned run in batch mode.'),
     planned_off_peak_high_usd: z.number(),
     left_usd: z.number(),
     not_fitting: z.array(z.object({ ...runShape, reason: z.string(), cheaper_options: z.array(z.object({ change: z.string(), ...runShape })) })),
@@ -67,8 +75,19 @@ export const planBudgetTool = defineTool({
         throw new InputError(`An ensemble goal takes a domain or a prompts_file, not both (got domain "${goal.domain}" and prompts_file "${goal.prompts_file}").`);
       }
     }
-    const plan = await planBudget(app.services, await roots(), { budgetUsd: input.budget_usd, month: input.month, goals: input.goals });
-    const shape = (run: PlannedRun) => ({ kind: run.kind, label: run.label, tool: run.tool, arguments: run.arguments, cost_usd: run.costUsd, expected_approved: run.approvedPairs, expected_raw_pairs: run.rawPairs });
+    const plan = await planBudget(app.services, await roots(), { budgetUsd: input.budget_usd, month: input.month, mode: input.mode, goals: input.goals });
+    const shape = (run: PlannedRun) => ({
+      kind: run.kind,
+      label: run.label,
+      tool: run.tool,
+      arguments: run.arguments,
+      mode: run.mode,
+      cost_usd: run.costUsd,
+      cost_live_usd: run.liveCostUsd,
+      cost_batch_usd: run.batchCostUsd,
+      expected_approved: run.approvedPairs,
+      expected_raw_pairs: run.rawPairs,
+    });
     return {
       text: describePlan(plan),
       structured: {
@@ -82,6 +101,7 @@ export const planBudgetTool = defineTool({
         tier: plan.tier ? { name: plan.tier.name, guide: plan.tier.guide } : null,
         runs: plan.runs.map((run, index) => ({ order: index + 1, ...shape(run), off_peak_high_usd: run.offPeakHighUsd, basis: run.basis })),
         planned_cost_usd: plan.plannedUsd,
+        planned_batch_cost_usd: plan.plannedBatchUsd,
         planned_off_peak_high_usd: plan.plannedOffPeakHighUsd,
         left_usd: plan.leftUsd,
         not_fitting: plan.leftOut.map((item) => ({ ...shape(item.run), reason: item.reason, cheaper_options: item.options.map((option) => ({ change: option.change, ...shape(option.run) })) })),
@@ -104,6 +124,13 @@ function outputs(run: PlannedRun): string {
   return `about ${run.rawPairs.toLocaleString('en-US')} raw pairs`;
 }
 
+/** "expected $8.10 ($6.90-$9.80) live, $4.60 in batch mode (ready within 24 h)", or the batch range first for a batch run. */
+function costs(run: PlannedRun): string {
+  const range = (cost: PlannedRun['costUsd']) => `expected ${usd(cost.expected)} (${usd(cost.low)}-${usd(cost.high)})`;
+  if (run.mode === 'batch') return `${range(run.batchCostUsd)} in batch mode (ready within 24 h; live ${usd(run.liveCostUsd.expected)})`;
+  return `${range(run.liveCostUsd)} ${run.mode === 'auto' ? 'live at most (auto mode)' : 'live'}, ${usd(run.batchCostUsd.expected)} in batch mode (ready within 24 h)`;
+}
+
 export function describePlan(plan: BudgetPlan): string {
   const when = plan.current ? plan.month : `next month (${plan.month})`;
   const tier = plan.tier ? `, tier ${plan.tier.name}: ${plan.tier.guide}` : '';
@@ -113,7 +140,7 @@ export function describePlan(plan: BudgetPlan): string {
     const cost = plan.plannedUsd;
     lines.push(`In this order (at most ${usd(cost.high)}, expected ${usd(cost.expected)}, ${usd(plan.leftUsd)} left):`);
     plan.runs.forEach((run, index) => {
-      lines.push(`${index + 1}. ${run.label} with ${run.tool}: expected ${usd(run.costUsd.expected)} (${usd(run.costUsd.low)}-${usd(run.costUsd.high)}), ${outputs(run)}.`);
+      lines.push(`${index + 1}. ${run.label} with ${run.tool}: ${costs(run)}, ${outputs(run)}.`);
     });
   } else {
     lines.push('Nothing fits in what is left.');

@@ -10,7 +10,8 @@ function linearRun(perSample: number, growth = 0) {
   const make = (samples: number): PlannedRun => {
     made.push(samples);
     const high = perSample * samples * (1 + growth * samples);
-    return { kind: 'cascade', label: `x${samples}`, tool: 'start_cascade', arguments: { samples }, costUsd: { low: high / 3, expected: high / 2, high }, offPeakHighUsd: high, approvedPairs: samples, rawPairs: samples, size: samples, basis: '', calibration: null };
+    const costUsd = { low: high / 3, expected: high / 2, high };
+    return { kind: 'cascade', label: `x${samples}`, tool: 'start_cascade', arguments: { samples }, mode: 'live', costUsd, liveCostUsd: costUsd, batchCostUsd: costUsd, offPeakHighUsd: high, approvedPairs: samples, rawPairs: samples, size: samples, basis: '', calibration: null };
   };
   return { make, made };
 }

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/client';
 import type { App } from '../../src/app.js';
-import { connectClient, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
+import { cliCommand, connectClient, makeApp, makeWorld, textOf, type TestWorld } from '../helpers.js';
 
 interface Range {
   low: number;
@@ -13,7 +15,10 @@ interface PlannedRun {
   label: string;
   tool: string;
   arguments: Record<string, unknown>;
+  mode: string;
   cost_usd: Range;
+  cost_live_usd: Range;
+  cost_batch_usd: Range;
   expected_approved: number;
   expected_raw_pairs: number;
 }
@@ -25,6 +30,7 @@ interface Plan {
   tier: { name: string } | null;
   runs: (PlannedRun & { order: number; basis: string; off_peak_high_usd: number })[];
   planned_cost_usd: Range;
+  planned_batch_cost_usd: Range;
   left_usd: number;
   not_fitting: (PlannedRun & { reason: string; cheaper_options: (PlannedRun & { change: string })[] })[];
   skipped_goals: { goal: string; reason: string }[];
@@ -98,7 +104,7 @@ describe('plan_budget without goals follows the tiers', () => {
     expect(result.left_usd).toBeLessThan(result.available_usd * 0.05);
     expect(text).toMatch(/^Plan for \d{4}-\d{2} with a \$\d+\.00 budget/);
     expect(text).toContain('kept in reserve');
-    expect(text).toMatch(/1\. medical_manual\.txt with distill_file: expected \$[\d.]+ \(\$[\d.]+-\$[\d.]+\), about \d+ approved pairs/);
+    expect(text).toMatch(/1\. medical_manual\.txt with distill_file: expected \$[\d.]+ \(\$[\d.]+-\$[\d.]+\) live, \$[\d.]+ in batch mode \(ready within 24 h\), about \d+ approved pairs/);
     expect(result.basis).toContain('token counts × price table');
   });
 
@@ -174,5 +180,79 @@ describe('plan_budget with goals', () => {
     const result = await client.callTool({ name: 'plan_budget', arguments: { goals: { ensembles: [{ samples: 10, domain: 'law', prompts_file: 'p.txt' }] } } });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('not both');
+  });
+});
+
+describe('plan_budget in batch mode', () => {
+  it('shows live and batch cost side by side, and plans a batch run at batch prices with mode in its arguments', async () => {
+    const { plan: live, text } = await plan({ budget_usd: 100, goals: { cascades: [{ domain: 'medical', samples: 10_000 }] } });
+    const [liveRun] = live.runs;
+    expect(liveRun!.mode).toBe('live');
+    expect(liveRun!.cost_usd).toEqual(liveRun!.cost_live_usd);
+    // OpenAI and Anthropic at half price, DeepSeek at its off-peak rate: cheaper, but not free.
+    expect(liveRun!.cost_batch_usd.expected).toBeLessThan(liveRun!.cost_live_usd.expected * 0.9);
+    expect(liveRun!.cost_batch_usd.expected).toBeGreaterThan(liveRun!.cost_live_usd.expected * 0.3);
+    expect(liveRun!.arguments.mode).toBeUndefined();
+    expect(live.planned_batch_cost_usd.expected).toBeCloseTo(liveRun!.cost_batch_usd.expected, 10);
+    expect(text).toContain(`in batch mode (ready within 24 h)`);
+    expect(live.tips.some((tip) => tip.startsWith('In batch mode (mode: "batch", results within 24 h) the plan is expected to cost'))).toBe(true);
+
+    const { plan: batch, text: batchText } = await plan({ budget_usd: 100, mode: 'batch', goals: { cascades: [{ domain: 'medical', samples: 10_000 }] } });
+    const [batchRun] = batch.runs;
+    expect(batchRun!.mode).toBe('batch');
+    expect(batchRun!.arguments.mode).toBe('batch');
+    expect(batchRun!.cost_usd).toEqual(liveRun!.cost_batch_usd);
+    expect(batch.planned_cost_usd.high).toBeCloseTo(liveRun!.cost_batch_usd.high, 10);
+    expect(batchText).toMatch(/1\. medical cascade of 10,000 samples with start_cascade: expected \$[\d.]+ \(\$[\d.]+-\$[\d.]+\) in batch mode \(ready within 24 h; live \$[\d.]+\)/);
+    expect(batch.tips.some((tip) => tip.startsWith('In batch mode'))).toBe(false);
+    // The start tool checks a batch run against the same range the plan gave it.
+    const dry = await client.callTool({ name: batchRun!.tool, arguments: { ...batchRun!.arguments, dry_run: true } });
+    expect(dry.isError, textOf(dry)).toBeFalsy();
+    const estimate = (dry.structuredContent as { estimate: { cost_batch_usd: Range } }).estimate;
+    expect(estimate.cost_batch_usd.high).toBeCloseTo(batchRun!.cost_usd.high, 9);
+  });
+
+  it("lets a goal's mode override the plan's", async () => {
+    const { plan: result } = await plan({ budget_usd: 100, mode: 'batch', goals: { documents: [{ path: 'legal_guide.txt', mode: 'live' }], cascades: [{ domain: 'medical', samples: 1_000 }] } });
+    expect(result.runs.map((run) => [run.kind, run.mode])).toEqual([['distill', 'live'], ['cascade', 'batch']]);
+    expect(result.runs[0]!.arguments.mode).toBeUndefined();
+    expect(result.runs[0]!.cost_usd).toEqual(result.runs[0]!.cost_live_usd);
+  });
+
+  it('plans auto mode at live prices, since auto may go live', async () => {
+    const { plan: result } = await plan({ budget_usd: 100, goals: { cascades: [{ domain: 'medical', samples: 1_000, mode: 'auto' }] } });
+    const [run] = result.runs;
+    expect(run!.mode).toBe('auto');
+    expect(run!.arguments.mode).toBe('auto');
+    expect(run!.cost_usd).toEqual(run!.cost_live_usd);
+  });
+
+  it('offers batch mode first as the cheaper way for a run that fits only at batch prices', async () => {
+    const { plan: probe } = await plan({ budget_usd: 1000, month: 'next', goals: { cascades: [{ domain: 'medical', samples: 10_000 }] } });
+    const run = probe.runs[0]!;
+    // A budget whose money after the reserve lies between the batch and the live high end.
+    const budget = ((run.cost_batch_usd.high + run.cost_live_usd.high) / 2) / 0.8;
+    const { plan: result, text } = await plan({ budget_usd: budget, month: 'next', goals: { cascades: [{ domain: 'medical', samples: 10_000 }] } });
+    expect(result.runs).toHaveLength(0);
+    const [option] = result.not_fitting[0]!.cheaper_options;
+    expect(option!.change).toMatch(/^mode: "batch"/);
+    expect(option!.arguments).toMatchObject({ domain: 'medical', samples: 10_000, mode: 'batch' });
+    expect(option!.cost_usd.high).toBeCloseTo(run.cost_batch_usd.high, 9);
+    expect(option!.cost_usd.high).toBeLessThanOrEqual(result.available_usd);
+    expect(text).toContain('Cheaper ways that fit: mode: "batch"');
+  });
+
+  it('refuses a mode it does not know, by name', async () => {
+    const result = await client.callTool({ name: 'plan_budget', arguments: { mode: 'overnight' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/mode/);
+    expect(textOf(result)).toMatch(/live|batch|auto/);
+  });
+
+  it('plans in batch mode from the command line too', async () => {
+    const { stdout } = await promisify(execFile)(cliCommand[0], [...cliCommand.slice(1), 'plan', '--budget', '100', '--batch'], { cwd: world.dir, env: { ...process.env, ...world.env } });
+    const { text } = await plan({ budget_usd: 100, mode: 'batch' });
+    expect(stdout.trim()).toBe(text.trim());
+    expect(stdout).toContain('in batch mode (ready within 24 h; live $');
   });
 });

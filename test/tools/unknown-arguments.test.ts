@@ -62,7 +62,7 @@ describe('unknown tool arguments', () => {
   it('refuses unknown keys inside nested arguments too, with the path and the keys known there', async () => {
     const plan = await client.callTool({ name: 'plan_budget', arguments: { goals: { documents: [{ path: 'legal_guide.txt', pairs: 2 }] } } });
     expect(plan.isError).toBe(true);
-    expect(textOf(plan)).toContain('goals.documents.0: unknown key "pairs"; known keys here: path, pairs_per_chunk.');
+    expect(textOf(plan)).toContain('goals.documents.0: unknown key "pairs"; known keys here: path, pairs_per_chunk, mode.');
     const review = await client.callTool({ name: 'review_samples', arguments: { decisions: [{ sample_id: 's-1', action: 'reject', notes: 'typo' }] } });
     expect(review.isError).toBe(true);
     expect(textOf(review)).toContain('decisions.0: unknown key "notes"; known keys here: sample_id, action, instruction, output, note.');
