@@ -41,6 +41,11 @@ export interface RunContext<P extends RunParams = RunParams> {
   otherRun(reference: string): { run: RunRecord; dir: string; active: boolean };
   /** Calls a stage keeps in flight: `live` for live calls, a batch's worth when the stage goes to a batch API. */
   window(stage: string, role: StageRole, live: number): number;
+  /**
+   * The calls a stage is expected to make, for a stage whose total grows as earlier stages answer
+   * (distill's validation): auto mode decides on it from the first call, so a stage goes wholly live or wholly to a batch.
+   */
+  expectCalls(stage: string, calls: number): void;
 }
 
 /** What a pipeline returns: the metrics written to metrics.json and the headline numbers. */
@@ -75,6 +80,8 @@ interface ActiveRun {
   done: Promise<RunRecord>;
   stop?: RunStop;
   batcher?: RunBatcher;
+  /** Expected calls per stage (RunContext.expectCalls), beside the totals progress knows so far. */
+  expected: Map<string, number>;
 }
 
 export class RunEngine extends EventEmitter {
@@ -251,7 +258,7 @@ export class RunEngine extends EventEmitter {
     // Every call in flight listens on the run's signal; hundreds at once are expected, not a leak.
     setMaxListeners(0, controller.signal);
     const progress = new Progress(run.progress as never);
-    const entry: ActiveRun = { controller, progress, done: Promise.resolve(run) };
+    const entry: ActiveRun = { controller, progress, done: Promise.resolve(run), expected: new Map() };
     this.active.set(run.id, entry);
     entry.done = this.execute(run, pipeline, entry).finally(() => this.active.delete(run.id));
   }
@@ -308,7 +315,7 @@ export class RunEngine extends EventEmitter {
       throw entry.stop;
     };
     controller.signal.addEventListener('abort', () => batcher.stopWaiting(entry.stop ?? new RunStop('cancelled')), { once: true });
-    const batched = (stage: string, role: StageRole) => RunBatcher.wants(mode, llm.resolve(role), progress.stage(stage).total ?? 0, config);
+    const batched = (stage: string, role: StageRole) => RunBatcher.wants(mode, llm.resolve(role), stageCalls(entry, stage), config);
     return {
       runId: run.id,
       params: run.params,
@@ -329,6 +336,7 @@ export class RunEngine extends EventEmitter {
         }
       },
       window: (stage, role, live) => (batched(stage, role) ? Math.max(live, config.batch.maxRequests) : live),
+      expectCalls: (stage, calls) => void entry.expected.set(stage, calls),
       call: <T>(spec: CallSpec<T>) => this.call(spec, run, journal, entry, mode, stop),
     };
   }
@@ -351,7 +359,7 @@ export class RunEngine extends EventEmitter {
     const base = { key, stage: spec.stage, sampleKey: spec.sampleKey, provider: target.provider.name, model: target.model, at: new Date().toISOString() };
     const prior = { costUsd: 0, usage: emptyUsage(), retries: [] as string[] };
     try {
-      if (batcher && RunBatcher.wants(mode, target, progress.stage(spec.stage).total ?? 0, config)) {
+      if (batcher && RunBatcher.wants(mode, target, stageCalls(entry, spec.stage), config)) {
         const answer = await batchedCall(batcher, key, spec, target);
         if (answer.ok) {
           await journal.record({ ...base, outcome: 'ok', value: answer.value, usage: answer.usage, costUsd: answer.costUsd, attempts: 1, retries: [] });
@@ -405,3 +413,8 @@ export class RunEngine extends EventEmitter {
 }
 
 export type { RunStatus };
+
+/** What auto mode judges a stage's size by: its expected calls, or the total known so far when larger. */
+function stageCalls(entry: ActiveRun, stage: string): number {
+  return Math.max(entry.expected.get(stage) ?? 0, entry.progress.stage(stage).total ?? 0);
+}

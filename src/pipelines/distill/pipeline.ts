@@ -56,6 +56,8 @@ export async function runDistill(context: RunContext<DistillParams>): Promise<Re
   await writeJsonlAtomic(path.join(dir, distillFiles.chunks), chunks);
   progress.setTotal(generateStage, chunks.length);
   progress.setTotal(validateStage, 0);
+  // Every pair asked for is one validation call at most: auto mode sizes the stage by it from the start.
+  context.expectCalls(validateStage, chunks.reduce((sum, chunk) => sum + (params.pairs_per_chunk ?? defaultPairsPerChunk(chunk.tokens)), 0));
   progress.count('chunks', chunks.length);
 
   const generatedFile = await JsonlAppender.fresh(dir, distillFiles.generated);
